@@ -1,0 +1,27 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+  name: "stageload",
+  targets: [
+    .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ"),
+    .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+
+    .target(name: "StageKit"),
+    .target(name: "Datasets"),
+    .target(name: "Fetching", dependencies: ["StageKit"]),
+    .target(name: "Inflating", dependencies: ["StageKit", "CZlib"]),
+    .target(name: "Splitting", dependencies: ["StageKit", "Datasets"]),
+    .target(name: "Loading", dependencies: ["StageKit", "Datasets", "CLibPQ"]),
+
+    .executableTarget(name: "fetch", dependencies: ["StageKit", "Fetching"]),
+    .executableTarget(name: "inflate", dependencies: ["StageKit", "Inflating"]),
+    .executableTarget(name: "split", dependencies: ["StageKit", "Datasets", "Splitting"]),
+    .executableTarget(name: "load", dependencies: ["StageKit", "Datasets", "Loading"]),
+
+    .testTarget(name: "StageKitTests", dependencies: ["StageKit"]),
+    .testTarget(name: "SplittingTests", dependencies: ["Splitting", "Datasets"]),
+    .testTarget(name: "InflatingTests", dependencies: ["Inflating", "StageKit"]),
+    .testTarget(name: "EndToEndTests", dependencies: ["StageKit"]),
+  ]
+)

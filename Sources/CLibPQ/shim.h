@@ -1,0 +1,2 @@
+// libpq's client API; Debian installs it under include/postgresql (libpq-dev).
+#include <postgresql/libpq-fe.h>

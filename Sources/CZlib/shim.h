@@ -1,0 +1,2 @@
+// zlib's streaming API (zlib1g-dev).
+#include <zlib.h>

@@ -1,0 +1,57 @@
+/// A growable byte buffer with unchecked appends, for the converter's hot
+/// path. Callers reserve room for a whole row first, then append freely.
+final class ByteBuffer {
+  private(set) var base: UnsafeMutablePointer<UInt8>
+  private(set) var capacity: Int
+  var count = 0
+
+  init(capacity: Int) {
+    self.capacity = capacity
+    base = .allocate(capacity: capacity)
+  }
+
+  deinit {
+    base.deallocate()
+  }
+
+  var bytes: UnsafeRawBufferPointer {
+    UnsafeRawBufferPointer(start: base, count: count)
+  }
+
+  var freeSpace: Int { capacity - count }
+
+  /// Grows the buffer so that `extra` more bytes fit without a check.
+  func reserve(_ extra: Int) {
+    guard count + extra > capacity else { return }
+    let newCapacity = max(capacity * 2, count + extra)
+    let newBase = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+    newBase.update(from: base, count: count)
+    base.deallocate()
+    base = newBase
+    capacity = newCapacity
+  }
+
+  @inline(__always)
+  func append(_ byte: UInt8) {
+    base[count] = byte
+    count += 1
+  }
+
+  @inline(__always)
+  func append(_ first: UInt8, _ second: UInt8) {
+    base[count] = first
+    base[count + 1] = second
+    count += 2
+  }
+
+  @inline(__always)
+  func append(_ source: UnsafePointer<UInt8>, count length: Int) {
+    (base + count).update(from: source, count: length)
+    count += length
+  }
+
+  func append(_ bytes: [UInt8]) {
+    reserve(bytes.count)
+    bytes.withUnsafeBufferPointer { append($0.baseAddress!, count: $0.count) }
+  }
+}

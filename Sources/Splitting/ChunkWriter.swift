@@ -1,0 +1,80 @@
+import Foundation
+import StageKit
+
+/// Writes COPY text into numbered chunk files in one directory, each
+/// created atomically, and records them in a manifest.
+///
+/// Chunk files are `000001.copy`, `000002.copy` and so on. `finish()` writes
+/// `chunks.mk`, a makefile line naming the chunks, and then `manifest.tsv`;
+/// the manifest appears last, so its presence means the whole set is there.
+final class ChunkWriter {
+  let directory: String
+  let datasetName: String
+  private(set) var manifest = Manifest()
+  private var current: AtomicFile?
+  private var digest = SHA256()
+
+  /// Prepares `directory`: creates it when missing and removes the chunk
+  /// files, manifest and makefile fragment of an earlier split.
+  init(directory: String, datasetName: String) throws {
+    self.directory = directory
+    self.datasetName = datasetName
+    let files = FileManager.default
+    do {
+      try files.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    } catch {
+      throw SystemError("cannot create directory", path: directory, code: EACCES)
+    }
+    for name in (try? files.contentsOfDirectory(atPath: directory)) ?? [] {
+      let isOurs =
+        name.hasSuffix(".copy") || name.hasSuffix(".copy.part") || name == Manifest.fileName
+        || name == "chunks.mk"
+      if isOurs { try? files.removeItem(atPath: directory + "/" + name) }
+    }
+  }
+
+  /// Appends bytes to the current chunk, opening the next chunk file first
+  /// when none is open.
+  func write(_ bytes: UnsafeRawBufferPointer) throws {
+    guard bytes.count > 0 else { return }
+    if current == nil {
+      let name = Self.chunkName(number: manifest.entries.count + 1)
+      current = try AtomicFile(path: directory + "/" + name)
+      digest = SHA256()
+    }
+    try current!.output.write(bytes)
+    digest.update(bytes)
+  }
+
+  /// Commits the current chunk file and adds its manifest entry.
+  func endChunk(firstLine: Int, rows: Int) throws {
+    guard let file = current else { return }
+    try file.commit()
+    let name = String(file.path.split(separator: "/").last!)
+    manifest.entries.append(
+      Manifest.Entry(chunk: name, firstLine: firstLine, rows: rows, sha256: digest.finalizeHex()))
+    current = nil
+  }
+
+  /// Writes `chunks.mk` and then `manifest.tsv`, each atomically.
+  func finish() throws {
+    let numbers = manifest.entries.map { $0.chunk.replacingOccurrences(of: ".copy", with: "") }
+    let makefile =
+      "# Chunks of \(datasetName) written by split; read by the Makefile's load phase.\n"
+      + "\(datasetName).chunks := \(numbers.joined(separator: " "))\n"
+    try Self.writeAtomically(makefile, to: directory + "/chunks.mk")
+    try Self.writeAtomically(manifest.text, to: directory + "/" + Manifest.fileName)
+  }
+
+  /// Returns the file name of chunk `number`: `000001.copy` for 1.
+  static func chunkName(number: Int) -> String {
+    let digits = String(number)
+    return String(repeating: "0", count: max(0, 6 - digits.count)) + digits + ".copy"
+  }
+
+  private static func writeAtomically(_ text: String, to path: String) throws {
+    let file = try AtomicFile(path: path)
+    try file.output.write(text)
+    try file.commit()
+  }
+}

@@ -1,0 +1,88 @@
+import Glibc
+import StageKit
+
+/// Reads an input in large blocks and hands out its lines in place.
+///
+/// A line is passed without its `\n` and without one `\r` before it, so
+/// CRLF files read like LF files. The last line needs no newline. A line
+/// that does not fit the buffer makes the buffer grow, up to
+/// `maximumLineLength`.
+final class LineReader {
+  static let blockSize = 1 << 20
+  static let maximumLineLength = 64 << 20
+
+  private let input: FileInput
+  private var buffer: UnsafeMutableRawBufferPointer
+  /// The number of bytes read from the input so far.
+  private(set) var bytesRead = 0
+
+  init(input: FileInput) {
+    self.input = input
+    buffer = .allocate(byteCount: Self.blockSize, alignment: 16)
+  }
+
+  deinit {
+    buffer.deallocate()
+  }
+
+  /// Calls `body` with each line and its 1-based line number.
+  ///
+  /// - Throws: `SplitError.lineTooLong`, a read error, or what `body` throws.
+  func forEachLine(_ body: (UnsafeBufferPointer<UInt8>, Int) throws -> Void) throws {
+    var lineNumber = 0
+    var start = 0
+    var end = 0
+    var atEndOfInput = false
+
+    while true {
+      let base = buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
+      var scanFrom = start
+      while let hit = memchr(base + scanFrom, 0x0a, end - scanFrom) {
+        let newline = UnsafeRawPointer(hit) - UnsafeRawPointer(base)
+        lineNumber += 1
+        try body(Self.trimmingCR(base + start, count: newline - start), lineNumber)
+        start = newline + 1
+        scanFrom = start
+      }
+
+      if atEndOfInput {
+        if start < end {
+          lineNumber += 1
+          try body(Self.trimmingCR(base + start, count: end - start), lineNumber)
+        }
+        return
+      }
+
+      // Move the partial line to the front, growing the buffer when the
+      // partial line already fills it.
+      let partial = end - start
+      if partial == buffer.count {
+        guard buffer.count < Self.maximumLineLength else {
+          throw SplitError.lineTooLong(line: lineNumber + 1, limit: Self.maximumLineLength)
+        }
+        let larger = UnsafeMutableRawBufferPointer.allocate(
+          byteCount: buffer.count * 2, alignment: 16)
+        larger.copyMemory(from: UnsafeRawBufferPointer(buffer))
+        buffer.deallocate()
+        buffer = larger
+      } else if start > 0 {
+        memmove(buffer.baseAddress!, buffer.baseAddress! + start, partial)
+      }
+      start = 0
+      end = partial
+
+      let count = try input.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[end...]))
+      bytesRead += count
+      end += count
+      if count == 0 { atEndOfInput = true }
+    }
+  }
+
+  @inline(__always)
+  private static func trimmingCR(_ start: UnsafePointer<UInt8>, count: Int)
+    -> UnsafeBufferPointer<UInt8>
+  {
+    let trimmed = count > 0 && start[count - 1] == 0x0d ? count - 1 : count
+    return UnsafeBufferPointer(start: start, count: trimmed)
+  }
+}

@@ -1,0 +1,129 @@
+import Datasets
+
+/// Converts one TSV line of a dataset into one line of PostgreSQL COPY text.
+///
+/// The source is IMDb's plain TSV: fields are separated by tabs, `"` and
+/// `\` are ordinary characters, and a field that is exactly `\N` is NULL.
+/// COPY text needs `\` doubled and CR escaped; list columns become array
+/// literals whose elements are quoted when they need it.
+package struct RowConverter: Sendable {
+  package let dataset: Dataset
+  private let types: [ColumnType]
+  private let required: [Bool]
+
+  package init(dataset: Dataset) {
+    self.dataset = dataset
+    self.types = dataset.columns.map(\.type)
+    self.required = dataset.columns.map(\.isRequired)
+  }
+
+  /// The most bytes one source byte can become in the output, plus a fixed
+  /// allowance per field for braces, quotes and the separator.
+  static func maximumOutputSize(forLineOf length: Int, columns: Int) -> Int {
+    4 * length + 8 * columns + 8
+  }
+
+  /// Appends the COPY form of `line` (without its newline) and a newline to
+  /// `output`, or leaves `output` unchanged and returns why the row is bad.
+  ///
+  /// - Returns: nil when the row was appended, else the rejection.
+  func convert(_ line: UnsafeBufferPointer<UInt8>, into output: ByteBuffer) -> Rejection? {
+    guard line.count > 0 else { return Rejection(reason: "blank line") }
+    if let offset = UTF8Validator.firstInvalidOffset(in: line) {
+      return Rejection(reason: "invalid UTF-8 at byte \(offset + 1) of the line")
+    }
+    if let offset = FieldSyntax.offsetOfNUL(in: line) {
+      let column = FieldSyntax.fieldIndex(at: offset, in: line)
+      let name = column < types.count ? dataset.columns[column].name : nil
+      return Rejection(column: name, reason: "NUL byte in value")
+    }
+    output.reserve(Self.maximumOutputSize(forLineOf: line.count, columns: types.count))
+    let rowStart = output.count
+
+    let base = line.baseAddress!
+    var fieldStart = 0
+    var column = 0
+    while true {
+      var fieldEnd = fieldStart
+      while fieldEnd < line.count && base[fieldEnd] != UInt8(ascii: "\t") { fieldEnd += 1 }
+      guard column < types.count else {
+        output.count = rowStart
+        return fieldCountRejection(found: countFields(line))
+      }
+      if column > 0 { output.append(UInt8(ascii: "\t")) }
+
+      let field = UnsafeBufferPointer(rebasing: line[fieldStart..<fieldEnd])
+      if let reason = appendField(field, column: column, into: output) {
+        output.count = rowStart
+        return Rejection(column: dataset.columns[column].name, reason: reason)
+      }
+      column += 1
+      if fieldEnd == line.count { break }
+      fieldStart = fieldEnd + 1
+    }
+
+    guard column == types.count else {
+      output.count = rowStart
+      return fieldCountRejection(found: column)
+    }
+    output.append(UInt8(ascii: "\n"))
+    return nil
+  }
+
+  private func fieldCountRejection(found: Int) -> Rejection {
+    Rejection(reason: "expected \(types.count) fields, found \(found)")
+  }
+
+  private func countFields(_ line: UnsafeBufferPointer<UInt8>) -> Int {
+    line.reduce(1) { $0 + ($1 == UInt8(ascii: "\t") ? 1 : 0) }
+  }
+
+  /// Validates one field against its column type and appends its COPY form.
+  ///
+  /// - Returns: nil on success, else the reason the value is invalid.
+  private func appendField(
+    _ field: UnsafeBufferPointer<UInt8>,
+    column: Int,
+    into output: ByteBuffer
+  ) -> String? {
+    if FieldSyntax.isNull(field) {
+      if required[column] { return "value is required but is \\N" }
+      output.append(UInt8(ascii: "\\"), UInt8(ascii: "N"))
+      return nil
+    }
+
+    switch types[column] {
+    case .text:
+      CopyText.appendEscaped(field, into: output)
+    case .year:
+      guard let year = FieldSyntax.parseInteger(field), (1...9999).contains(year) else {
+        return "invalid year '\(FieldSyntax.display(field))'; expected 1 to 9999"
+      }
+      output.append(field.baseAddress!, count: field.count)
+    case .count:
+      guard FieldSyntax.parseInteger(field) != nil else {
+        return "invalid integer '\(FieldSyntax.display(field))'; expected 0 to \(Int32.max)"
+      }
+      output.append(field.baseAddress!, count: field.count)
+    case .flag:
+      guard field.count == 1, field[0] == UInt8(ascii: "0") || field[0] == UInt8(ascii: "1")
+      else {
+        return "invalid boolean '\(FieldSyntax.display(field))'; expected 0 or 1"
+      }
+      output.append(field[0])
+    case .rating:
+      guard FieldSyntax.isRating(field) else {
+        return "invalid rating '\(FieldSyntax.display(field))'; expected 0.0 to 10.0"
+      }
+      output.append(field.baseAddress!, count: field.count)
+    case .textArray(let separator):
+      CopyText.appendArray(field, separator: separator, into: output)
+    case .jsonArray:
+      guard JSONSyntax.isArrayOfStrings(field) else {
+        return "invalid JSON '\(FieldSyntax.display(field))'; expected an array of strings"
+      }
+      CopyText.appendEscaped(field, into: output)
+    }
+    return nil
+  }
+}

@@ -1,0 +1,37 @@
+import StageKit
+
+/// Why split stopped.
+package enum SplitError: StageError, Equatable {
+  /// The input has no header line at all.
+  case emptyInput(path: String, dataset: String)
+  /// The first line is not the dataset's header.
+  case headerMismatch(path: String, expected: String, found: String)
+  /// A row is invalid and no rejects file was given to take it.
+  case invalidRow(path: String, line: Int, rejection: Rejection)
+  /// A line is longer than the reader's maximum buffer.
+  case lineTooLong(line: Int, limit: Int)
+
+  package var exitStatus: ExitStatus { .dataError }
+
+  package var description: String {
+    switch self {
+    case .emptyInput(let path, let dataset):
+      return "\(path): empty input; expected the \(dataset) header line"
+    case .headerMismatch(let path, let expected, let found):
+      let shown = { (text: String) in text.replacingTabs() }
+      return
+        "\(path): line 1: header does not match; expected '\(shown(expected))', found '\(shown(found))'"
+    case .invalidRow(let path, let line, let rejection):
+      let column = rejection.column.map { "column \($0): " } ?? ""
+      return "\(path): line \(line): \(column)\(rejection.reason); pass --rejects FILE to skip bad rows"
+    case .lineTooLong(let line, let limit):
+      return "line \(line): line longer than \(limit >> 20) MiB; is this a TSV file?"
+    }
+  }
+}
+
+extension String {
+  fileprivate func replacingTabs() -> String {
+    split(separator: "\t", omittingEmptySubsequences: false).joined(separator: " | ")
+  }
+}

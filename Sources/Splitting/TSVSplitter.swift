@@ -1,0 +1,153 @@
+import Datasets
+import StageKit
+
+// Data path of split:
+//
+//   input fd --read(2)--> LineReader block (1 MiB, grows only for a longer line)
+//     --memchr '\n'--> one line, in place, CR trimmed
+//     --RowConverter--> COPY text appended to the output ByteBuffer (4 MiB);
+//                       a bad row is rolled back and goes to the rejects file
+//     --flush when the buffer is nearly full or a chunk ends--> chunk file
+//                       (ChunkWriter: .part, SHA-256, fsync, rename) or stdout
+//
+// Memory is the two buffers plus one line's worth of growth; no row
+// allocates on the success path.
+
+/// Where split writes its COPY text.
+package enum SplitDestination: Sendable {
+  /// Chunk files of `rowsPerChunk` rows, a manifest and `chunks.mk` in `directory`.
+  case chunks(directory: String, rowsPerChunk: Int)
+  /// One COPY stream on standard output.
+  case standardOutput
+}
+
+/// Counts reported during and after a split.
+package struct SplitSummary: Sendable, Equatable {
+  package var bytesRead = 0
+  /// Data rows seen, not counting the header.
+  package var rowsRead = 0
+  package var rowsWritten = 0
+  package var rowsRejected = 0
+  package var chunks = 0
+}
+
+/// Converts one dataset's TSV into PostgreSQL COPY text.
+package final class TSVSplitter {
+  static let outputBufferSize = 4 << 20
+
+  private let converter: RowConverter
+  private let destination: SplitDestination
+  private let rejectsPath: String?
+
+  /// - Parameters:
+  ///   - dataset: The dataset whose header and column types the input has.
+  ///   - destination: Chunk files in a directory, or standard output.
+  ///   - rejectsPath: Where invalid rows go; when nil, the first invalid row
+  ///     stops the split with an error.
+  package init(dataset: Dataset, destination: SplitDestination, rejectsPath: String?) {
+    self.converter = RowConverter(dataset: dataset)
+    self.destination = destination
+    self.rejectsPath = rejectsPath
+  }
+
+  /// Reads `input` to its end and writes the COPY text.
+  ///
+  /// - Parameter progress: Called about once per thousand rows with the counts so far.
+  /// - Returns: The final counts.
+  /// - Throws: `SplitError` for a bad header or, without a rejects file, a
+  ///   bad row; `SystemError` for I/O failures.
+  package func run(
+    input: FileInput,
+    progress: (SplitSummary) -> Void = { _ in }
+  ) throws -> SplitSummary {
+    let dataset = converter.dataset
+    let reader = LineReader(input: input)
+    let output = ByteBuffer(capacity: Self.outputBufferSize)
+    let rejects = try rejectsPath.map { try RejectWriter(path: $0) }
+    var chunks: ChunkWriter?
+    var rowsPerChunk = Int.max
+    var standardOutput: FileOutput?
+    switch destination {
+    case .chunks(let directory, let rows):
+      chunks = try ChunkWriter(directory: directory, datasetName: dataset.name)
+      rowsPerChunk = rows
+    case .standardOutput:
+      standardOutput = FileOutput.standardOutput()
+    }
+
+    func flush() throws {
+      if let chunks {
+        try chunks.write(output.bytes)
+      } else {
+        try standardOutput?.write(output.bytes)
+      }
+      output.count = 0
+    }
+
+    var summary = SplitSummary()
+    var rowsInChunk = 0
+    var chunkFirstLine = 0
+    var sawHeader = false
+    let columnCount = dataset.columns.count
+
+    try reader.forEachLine { line, lineNumber in
+      guard sawHeader else {
+        try Self.checkHeader(line, dataset: dataset, path: input.name)
+        sawHeader = true
+        return
+      }
+      summary.rowsRead += 1
+      let needed = RowConverter.maximumOutputSize(forLineOf: line.count, columns: columnCount)
+      if output.freeSpace < needed { try flush() }
+
+      if let rejection = converter.convert(line, into: output) {
+        guard let rejects else {
+          throw SplitError.invalidRow(path: input.name, line: lineNumber, rejection: rejection)
+        }
+        try rejects.write(line: lineNumber, rejection: rejection, row: line)
+        summary.rowsRejected += 1
+        return
+      }
+
+      summary.rowsWritten += 1
+      if rowsInChunk == 0 { chunkFirstLine = lineNumber }
+      rowsInChunk += 1
+      if rowsInChunk == rowsPerChunk, let chunks {
+        try flush()
+        try chunks.endChunk(firstLine: chunkFirstLine, rows: rowsInChunk)
+        rowsInChunk = 0
+      }
+      if summary.rowsRead % 1024 == 0 {
+        summary.bytesRead = reader.bytesRead
+        progress(summary)
+      }
+    }
+
+    guard sawHeader else {
+      throw SplitError.emptyInput(path: input.name, dataset: dataset.name)
+    }
+    try flush()
+    if let chunks {
+      try chunks.endChunk(firstLine: chunkFirstLine, rows: rowsInChunk)
+      try chunks.finish()
+      summary.chunks = chunks.manifest.entries.count
+    }
+    try rejects?.commit()
+    summary.bytesRead = reader.bytesRead
+    return summary
+  }
+
+  /// Checks the header line, after removing a UTF-8 byte order mark.
+  static func checkHeader(_ line: UnsafeBufferPointer<UInt8>, dataset: Dataset, path: String)
+    throws
+  {
+    var header = line
+    if header.starts(with: [0xef, 0xbb, 0xbf]) {
+      header = UnsafeBufferPointer(rebasing: header[3...])
+    }
+    let found = String(decoding: header, as: UTF8.self)
+    guard found == dataset.header else {
+      throw SplitError.headerMismatch(path: path, expected: dataset.header, found: found)
+    }
+  }
+}

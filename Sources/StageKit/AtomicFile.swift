@@ -1,0 +1,76 @@
+import Glibc
+
+/// An output file that appears under its final name only when complete.
+///
+/// Bytes go to `PATH.part`; `commit()` syncs it, renames it to `PATH` and
+/// syncs the directory, so a reader or a make rule sees either no file or the
+/// whole file. A `.part` left by an interrupted run is removed on SIGINT or
+/// SIGTERM unless `keepPartOnInterrupt` is set (fetch keeps it to resume).
+package final class AtomicFile {
+  package let path: String
+  package let partPath: String
+  package let output: FileOutput
+  private var cleanup: Interruption.Token?
+  private var finished = false
+
+  /// Creates `path.part`, truncating a leftover one.
+  ///
+  /// - Throws: `SystemError` when the part file cannot be created.
+  package init(path: String, keepPartOnInterrupt: Bool = false) throws {
+    self.path = path
+    self.partPath = path + ".part"
+    self.output = try FileOutput(creating: partPath)
+    if !keepPartOnInterrupt {
+      let partPath = self.partPath
+      cleanup = Interruption.onInterrupt { unlink(partPath) }
+    }
+  }
+
+  /// Wraps an existing `path.part` opened for appending, to resume it.
+  package init(resuming path: String) throws {
+    self.path = path
+    self.partPath = path + ".part"
+    self.output = try FileOutput(appendingTo: partPath)
+  }
+
+  deinit {
+    if !finished { discard() }
+  }
+
+  /// Syncs the part file and renames it to the final name with `rename(2)`.
+  package func commit() throws {
+    try output.sync()
+    try output.close()
+    guard rename(partPath, path) == 0 else {
+      throw SystemError("cannot rename \(partPath) to final name", path: path)
+    }
+    finished = true
+    if let cleanup { Interruption.remove(cleanup) }
+    Self.syncDirectory(of: path)
+  }
+
+  /// Closes and removes the part file.
+  package func discard() {
+    finished = true
+    try? output.close()
+    unlink(partPath)
+    if let cleanup { Interruption.remove(cleanup) }
+  }
+
+  /// Closes the part file and leaves it in place, for a later resume.
+  package func keepPart() {
+    finished = true
+    try? output.close()
+    if let cleanup { Interruption.remove(cleanup) }
+  }
+
+  /// Syncs the directory that contains `path`, making a rename durable.
+  package static func syncDirectory(of path: String) {
+    let directory = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
+    let fd = open(directory.isEmpty ? "/" : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    if fd >= 0 {
+      fsync(fd)
+      close(fd)
+    }
+  }
+}

@@ -1,0 +1,128 @@
+import Glibc
+
+/// A readable file descriptor: an opened file or standard input.
+package final class FileInput {
+  package let descriptor: Int32
+  /// The name used in messages: the path, or "stdin".
+  package let name: String
+  private let ownsDescriptor: Bool
+
+  /// Opens `path` for reading; `nil` or "-" means standard input.
+  ///
+  /// - Throws: `SystemError` when `open(2)` fails.
+  package init(path: String?) throws {
+    if let path, path != "-" {
+      let fd = retryingOnInterrupt { open(path, O_RDONLY | O_CLOEXEC) }
+      guard fd >= 0 else { throw SystemError("cannot open", path: path) }
+      descriptor = fd
+      name = path
+      ownsDescriptor = true
+    } else {
+      descriptor = STDIN_FILENO
+      name = "stdin"
+      ownsDescriptor = false
+    }
+  }
+
+  deinit {
+    if ownsDescriptor { close(descriptor) }
+  }
+
+  /// Reads up to `buffer.count` bytes with `read(2)`.
+  ///
+  /// - Returns: The number of bytes read; 0 at end of file.
+  package func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+    let count = retryingOnInterrupt { Glibc.read(descriptor, buffer.baseAddress, buffer.count) }
+    guard count >= 0 else { throw SystemError("read failed", path: name) }
+    return count
+  }
+
+  /// Fills `buffer` unless the input ends first, calling `read(2)` as often
+  /// as needed, so that short reads from pipes do not leave it half empty.
+  ///
+  /// - Returns: The number of bytes read; less than `buffer.count` only at
+  ///   end of file.
+  package func readFully(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+    var filled = 0
+    while filled < buffer.count {
+      let count = try read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]))
+      if count == 0 { break }
+      filled += count
+    }
+    return filled
+  }
+}
+
+/// A writable file descriptor: standard output or a file this process opened.
+package final class FileOutput {
+  package let descriptor: Int32
+  /// The name used in messages: the path, or "stdout".
+  package let name: String
+  private var ownsDescriptor: Bool
+
+  /// Wraps standard output.
+  package static func standardOutput() -> FileOutput {
+    FileOutput(descriptor: STDOUT_FILENO, name: "stdout", ownsDescriptor: false)
+  }
+
+  /// Creates or truncates `path` with `open(2)` and mode 0644.
+  package convenience init(creating path: String) throws {
+    let flags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC
+    let fd = retryingOnInterrupt { open(path, flags, 0o644) }
+    guard fd >= 0 else { throw SystemError("cannot create", path: path) }
+    self.init(descriptor: fd, name: path, ownsDescriptor: true)
+  }
+
+  /// Opens `path` for appending, creating it with mode 0644 when missing.
+  package convenience init(appendingTo path: String) throws {
+    let flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC
+    let fd = retryingOnInterrupt { open(path, flags, 0o644) }
+    guard fd >= 0 else { throw SystemError("cannot create", path: path) }
+    self.init(descriptor: fd, name: path, ownsDescriptor: true)
+  }
+
+  private init(descriptor: Int32, name: String, ownsDescriptor: Bool) {
+    self.descriptor = descriptor
+    self.name = name
+    self.ownsDescriptor = ownsDescriptor
+  }
+
+  deinit {
+    if ownsDescriptor { Glibc.close(descriptor) }
+  }
+
+  /// Writes all of `bytes` with `write(2)`, continuing after short writes.
+  package func write(_ bytes: UnsafeRawBufferPointer) throws {
+    var offset = 0
+    while offset < bytes.count {
+      let count = retryingOnInterrupt {
+        Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+      }
+      guard count >= 0 else { throw SystemError("write failed", path: name) }
+      offset += count
+    }
+  }
+
+  /// Writes the bytes of `text`.
+  package func write(_ text: String) throws {
+    var text = text
+    try text.withUTF8 { try write(UnsafeRawBufferPointer($0)) }
+  }
+
+  /// Flushes the file to disk with `fsync(2)`. Pipes and terminals, which
+  /// cannot be synced, are accepted as they are.
+  package func sync() throws {
+    if fsync(descriptor) != 0 && errno != EINVAL && errno != EROFS {
+      throw SystemError("fsync failed", path: name)
+    }
+  }
+
+  /// Closes the descriptor with `close(2)`, reporting a delayed write error.
+  package func close() throws {
+    guard ownsDescriptor else { return }
+    ownsDescriptor = false
+    if Glibc.close(descriptor) != 0 && errno != EINTR {
+      throw SystemError("close failed", path: name)
+    }
+  }
+}

@@ -1,0 +1,12 @@
+/// A mistake on the command line; the tool prints it with its synopsis and
+/// exits 64.
+package struct UsageError: StageError {
+  package var message: String
+
+  package init(_ message: String) {
+    self.message = message
+  }
+
+  package var exitStatus: ExitStatus { .usage }
+  package var description: String { message }
+}

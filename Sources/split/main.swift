@@ -1,0 +1,89 @@
+import Datasets
+import Foundation
+import Splitting
+import StageKit
+
+let datasetNames = Dataset.all.map(\.name).joined(separator: ", ")
+
+let tool = Tool(
+  name: "split",
+  synopsis: "split --dataset NAME [--rows N] (--out DIR | --stdout) [--rejects FILE] [FILE]",
+  help: """
+    usage: split --dataset NAME [--rows N] (--out DIR | --stdout) [--rejects FILE] [FILE]
+
+    Converts an IMDb dataset's TSV (FILE, or standard input) into PostgreSQL
+    COPY text. The first line must be the dataset's header. Each row is
+    checked: field count, UTF-8, and each value against its column type.
+
+    options:
+      --dataset NAME    the dataset: \(datasetNames)
+      --out DIR         write chunk files DIR/000001.copy ..., then
+                        DIR/chunks.mk and DIR/manifest.tsv (chunk, first
+                        source line, rows, sha256)
+      --rows N          rows per chunk file (default 100000)
+      --stdout          write one COPY stream to standard output instead
+      --rejects FILE    write invalid rows to FILE (line, column, reason, row)
+                        and go on; without it the first invalid row is an error
+      --progress        show progress on standard error (default when it is a terminal)
+      --quiet           no progress and no summary
+      -h, --help        show this help
+      --version         show the version
+
+    exit status: 0 done, 64 usage, 65 bad input, 66 missing input,
+    74 read or write error, 130 interrupted
+
+    example:
+      inflate name.basics.tsv.gz | split --dataset name.basics --out work/chunks/name.basics
+    """,
+  options: [
+    OptionSpec("--dataset", takesValue: true), OptionSpec("--rows", takesValue: true),
+    OptionSpec("--out", takesValue: true), OptionSpec("--stdout"),
+    OptionSpec("--rejects", takesValue: true), OptionSpec("--progress"), OptionSpec("--quiet"),
+  ])
+
+tool.run { arguments in
+  guard let name = arguments.value("--dataset") else {
+    throw UsageError("missing --dataset NAME; one of \(datasetNames)")
+  }
+  guard let dataset = Dataset.named(name) else {
+    throw UsageError("unknown dataset '\(name)'; expected one of \(datasetNames)")
+  }
+  let rows = try arguments.integer("--rows", default: 100_000, range: 1...100_000_000)
+  let destination: SplitDestination
+  switch (arguments.value("--out"), arguments.has("--stdout")) {
+  case (let directory?, false):
+    destination = .chunks(directory: directory, rowsPerChunk: rows)
+  case (nil, true):
+    destination = .standardOutput
+  case (_?, true):
+    throw UsageError("--out and --stdout cannot be used together")
+  case (nil, false):
+    throw UsageError("missing --out DIR or --stdout")
+  }
+  guard arguments.positionals.count <= 1 else {
+    throw UsageError("expected at most one input FILE, got \(arguments.positionals.count)")
+  }
+
+  let input = try FileInput(path: arguments.positionals.first)
+  let progress = ProgressLine(arguments: arguments)
+  let started = Date()
+  let splitter = TSVSplitter(
+    dataset: dataset, destination: destination, rejectsPath: arguments.value("--rejects"))
+  let summary = try splitter.run(input: input) { summary in
+    progress.update(
+      "split: \(dataset.name): \(summary.rowsRead) rows, "
+        + "\(Measure.bytes(summary.bytesRead)) read, \(summary.rowsRejected) rejected")
+  }
+  progress.finish()
+
+  guard !arguments.has("--quiet") else { return }
+  let seconds = Date().timeIntervalSince(started)
+  var line =
+    "\(dataset.name): \(summary.rowsRead) rows read, \(summary.rowsWritten) written, "
+    + "\(summary.rowsRejected) rejected"
+  if case .chunks(let directory, _) = destination {
+    line += ", \(summary.chunks) chunk\(summary.chunks == 1 ? "" : "s") in \(directory)"
+  }
+  line += " (\(Measure.duration(seconds)), \(Measure.rate(summary.rowsRead, seconds)) rows/s)"
+  tool.note(line)
+}
