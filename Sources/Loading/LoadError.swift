@@ -1,0 +1,49 @@
+import StageKit
+
+/// Why load stopped.
+package enum LoadError: StageError {
+  /// No connection could be made: server down, wrong host, authentication.
+  case connectionFailed(message: String, temporary: Bool)
+  /// The connection broke during the work; running load again is safe.
+  case connectionLost(subject: String, message: String)
+  /// The server rejected a statement or a row.
+  case server(subject: String, sqlState: String, message: String, hint: String?)
+  /// A chunk file could not be read.
+  case chunk(SystemError)
+
+  package var exitStatus: ExitStatus {
+    switch self {
+    case .connectionFailed(_, let temporary): temporary ? .temporaryFailure : .unavailable
+    case .connectionLost: .temporaryFailure
+    case .server(_, let sqlState, _, _): Self.exitStatus(forSQLState: sqlState)
+    case .chunk(let error): error.exitStatus
+    }
+  }
+
+  package var description: String {
+    switch self {
+    case .connectionFailed(let message, _):
+      return "cannot connect to the database: \(message); check DATABASE_URL or PGHOST "
+        + "(make db-start starts the embedded server)"
+    case .connectionLost(let subject, let message):
+      return "\(subject): lost the connection to the server: \(message); retry with make"
+    case .server(let subject, let sqlState, let message, let hint):
+      return "\(subject): \(message) (SQLSTATE \(sqlState))" + (hint.map { "; \($0)" } ?? "")
+    case .chunk(let error):
+      return error.description
+    }
+  }
+
+  /// Maps a SQLSTATE to an exit status: data errors (classes 22 and 23)
+  /// are bad input, connection and shutdown errors and transaction
+  /// conflicts are temporary, access and missing objects mean the service
+  /// cannot be used as configured.
+  static func exitStatus(forSQLState sqlState: String) -> ExitStatus {
+    switch sqlState.prefix(2) {
+    case "22", "23": return .dataError
+    case "08", "40", "53", "57": return .temporaryFailure
+    case "28", "3D", "42": return .unavailable
+    default: return .software
+    }
+  }
+}
