@@ -19,8 +19,9 @@ final class RejectWriter {
 
   func write(line: Int, rejection: Rejection, row: UnsafeBufferPointer<UInt8>) throws {
     count += 1
-    let text = "\(line)\t\(rejection.column ?? "\\N")\t\(rejection.reason)\t"
-    try file.output.write(text.replacingControlCharacters() + Self.escape(row) + "\n")
+    let reason = rejection.reason.replacingControlCharacters()
+    let text = "\(line)\t\(rejection.column ?? "\\N")\t\(reason)\t" + Self.escape(row)
+    try file.output.write(text + "\n")
   }
 
   func commit() throws {

@@ -77,7 +77,7 @@ package struct Manifest: Sendable, Equatable {
 }
 
 /// A manifest line that cannot be parsed.
-package struct ManifestError: StageError {
+package struct ManifestError: StageError, Equatable {
   package var path: String
   package var line: Int
   package var problem: String

@@ -1,6 +1,6 @@
 /// A mistake on the command line; the tool prints it with its synopsis and
 /// exits 64.
-package struct UsageError: StageError {
+package struct UsageError: StageError, Equatable {
   package var message: String
 
   package init(_ message: String) {

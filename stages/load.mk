@@ -1,0 +1,55 @@
+# Load stage: create each dataset's table, then load each chunk in its own
+# transaction.
+#
+# The chunk list exists only after the split, in chunks.mk, which defines
+# NAME.chunks. So load-NAME first makes the manifest and the table, then runs
+# a second make with CHUNKS_OF=NAME that includes chunks.mk and makes one
+# marker per chunk, $(WORK)/loaded/NAME/000001.ok. Only that second make
+# reads chunks.mk, so targets such as clean, db-stop and help never download
+# or split anything. It gets -j and -k through MAKEFLAGS: chunks load in
+# parallel, and with -k a failed chunk does not stop the others.
+#
+# When a chunk fails to load, its .failed file records the exit status for
+# `make status`, and the next run loads the chunk again.
+
+# The table for a dataset: NAME.table if set (make name.basics.table=people),
+# otherwise the dataset name with '.' replaced by '_'.
+table_of = $(or $($(1).table),$(subst .,_,$(1)))
+
+define load_rules
+$(WORK)/loaded/$(1)/table.ok: | $(LOAD) $(DB_READY)
+	@mkdir -p $$(@D)
+	$(LOAD) --dataset $(1) --table $(call table_of,$(1)) --create
+	@touch $$@
+
+.PHONY: load-$(1)
+load-$(1): $(WORK)/chunks/$(1)/manifest.tsv $(WORK)/loaded/$(1)/table.ok
+	+$(MAKE) --no-print-directory CHUNKS_OF=$(1) load-chunks
+endef
+
+$(foreach dataset_name,$(DATASETS),$(eval $(call load_rules,$(dataset_name))))
+
+.PHONY: load load-chunks
+load: $(addprefix load-,$(DATASETS))
+
+ifdef CHUNKS_OF
+chunk_list := $(WORK)/chunks/$(CHUNKS_OF)/chunks.mk
+include $(chunk_list)
+ifeq ($(origin $(CHUNKS_OF).chunks),undefined)
+$(error $(chunk_list) does not define $(CHUNKS_OF).chunks; delete $(WORK)/chunks/$(CHUNKS_OF) and run make again)
+endif
+
+chunk_dir := $(WORK)/chunks/$(CHUNKS_OF)
+marker_dir := $(WORK)/loaded/$(CHUNKS_OF)
+load_chunk = $(LOAD) --dataset $(CHUNKS_OF) --table $(call table_of,$(CHUNKS_OF)) $<
+
+load-chunks: $(patsubst %,$(marker_dir)/%.ok,$($(CHUNKS_OF).chunks))
+
+# The marker depends on the chunk file, so a chunk that a new split rewrote
+# is loaded again. The command is echoed without its failure handling.
+$(marker_dir)/%.ok: $(chunk_dir)/%.copy | $(marker_dir)/table.ok $(LOAD) $(DB_READY)
+	@rm -f $(@:.ok=.failed)
+	@echo '$(load_chunk)'
+	@$(load_chunk) || { status=$$?; echo "load exited with status $$status" > $(@:.ok=.failed); exit $$status; }
+	@touch $@
+endif

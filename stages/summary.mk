@@ -1,0 +1,18 @@
+# Reports: `make status`, which needs no database, and the summary that
+# `make` prints at the end.
+#
+# The summary counts a chunk as loaded by this run when its .ok marker is
+# newer than $(RUN_STAMP), which `make` touches before it loads anything.
+
+REPORT_SH := stages/report.sh
+RUN_STAMP := $(WORK)/run.started
+dataset_tables := $(foreach dataset_name,$(DATASETS),$(dataset_name)=$(call table_of,$(dataset_name)))
+print_summary := $(REPORT_SH) summary $(WORK) $(RUN_STAMP) $(dataset_tables)
+
+.PHONY: status summary
+
+status:
+	@$(REPORT_SH) status $(WORK) $(dataset_tables)
+
+summary: | $(DB_READY)
+	@$(print_summary)
