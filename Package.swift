@@ -21,7 +21,7 @@ let package = Package(
 
     .testTarget(name: "StageKitTests", dependencies: ["StageKit"]),
     .testTarget(name: "SplittingTests", dependencies: ["Splitting", "Datasets"]),
-    .testTarget(name: "InflatingTests", dependencies: ["Inflating", "StageKit"]),
+    .testTarget(name: "InflatingTests", dependencies: ["Inflating", "StageKit", "CZlib"]),
     .testTarget(name: "EndToEndTests", dependencies: ["StageKit"]),
   ]
 )
