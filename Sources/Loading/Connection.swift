@@ -105,8 +105,8 @@ package final class Connection {
 
   static func trimmed(_ message: UnsafePointer<CChar>?) -> String {
     guard let message else { return "unknown error" }
-    return String(cString: message).trimmingCharacters(in: .whitespacesAndNewlines)
-      .replacingOccurrences(of: "\n", with: " ")
+    // libpq's messages span lines and indent their hints with a tab.
+    return String(cString: message).split(whereSeparator: \.isWhitespace).joined(separator: " ")
   }
 }
 

@@ -58,10 +58,23 @@ enum JSONSyntax {
           UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
           index += 2
         case UInt8(ascii: "u"):
-          guard index + 6 <= field.count,
-            field[(index + 2)..<(index + 6)].allSatisfy(isHexDigit)
-          else { return nil }
+          guard let unit = codeUnit(in: field, at: index) else { return nil }
           index += 6
+          // jsonb rejects \u0000 and a surrogate that is not part of a pair.
+          switch unit {
+          case 0:
+            return nil
+          case 0xd800...0xdbff:
+            guard index + 1 < field.count, field[index] == UInt8(ascii: "\\"),
+              field[index + 1] == UInt8(ascii: "u"), let low = codeUnit(in: field, at: index),
+              (0xdc00...0xdfff).contains(low)
+            else { return nil }
+            index += 6
+          case 0xdc00...0xdfff:
+            return nil
+          default:
+            break
+          }
         default:
           return nil
         }
@@ -74,13 +87,20 @@ enum JSONSyntax {
     return nil
   }
 
-  private static func isHexDigit(_ byte: UInt8) -> Bool {
-    switch byte {
-    case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "f"),
-      UInt8(ascii: "A")...UInt8(ascii: "F"):
-      true
-    default:
-      false
+  /// Parses the four hex digits of a `\uXXXX` escape that starts at `start`.
+  private static func codeUnit(in field: UnsafeBufferPointer<UInt8>, at start: Int) -> UInt16? {
+    guard start + 6 <= field.count else { return nil }
+    var value: UInt16 = 0
+    for byte in field[(start + 2)..<(start + 6)] {
+      let digit: UInt8
+      switch byte {
+      case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+      case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+      case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+      default: return nil
+      }
+      value = value << 4 | UInt16(digit)
     }
+    return value
   }
 }
