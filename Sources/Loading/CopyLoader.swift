@@ -58,14 +58,19 @@ package final class CopyLoader {
   /// - Parameters:
   ///   - path: The chunk file, or "-" for standard input (read once, so its
   ///     digest is checked against the ledger only after the COPY).
-  ///   - firstSourceLine: The source line of the chunk's first row, used to
-  ///     name the source line of a row the server rejects.
+  ///   - manifestEntry: The chunk's line in split's manifest, when there is
+  ///     one. Its SHA-256 must match the file, and its first line turns a
+  ///     chunk line in a server error into a source line.
   /// - Throws: `LoadError`; the transaction is rolled back.
-  package func load(chunk path: String, firstSourceLine: Int?) throws -> ChunkOutcome {
+  package func load(chunk path: String, manifestEntry: Manifest.Entry?) throws -> ChunkOutcome {
     let chunkName = path == "-" ? "stdin" : URL(fileURLWithPath: path).lastPathComponent
+    let firstSourceLine = manifestEntry?.firstLine
     var expectedDigest: String?
     if path != "-" {
       let digest = try Self.digest(ofFile: path)
+      if let manifestEntry, manifestEntry.sha256 != digest {
+        throw LoadError.chunkMismatch(path: path)
+      }
       if let rows = try ledgerRows(chunk: chunkName, sha256: digest) {
         return .alreadyLoaded(rows: rows)
       }
@@ -76,7 +81,7 @@ package final class CopyLoader {
     do {
       let (rows, digest) = try copy(path: path, chunkName: chunkName, firstSourceLine: firstSourceLine)
       if let expectedDigest, expectedDigest != digest {
-        throw LoadError.chunk(SystemError("changed while it was being loaded", path: path, code: EIO))
+        throw LoadError.chunkMismatch(path: path)
       }
       let inserted = try connection.execute(
         """

@@ -10,6 +10,9 @@ package enum LoadError: StageError {
   case server(subject: String, sqlState: String, message: String, hint: String?)
   /// A chunk file could not be read.
   case chunk(SystemError)
+  /// A chunk's bytes differ from the SHA-256 in its manifest: it was
+  /// damaged or changed after split wrote it.
+  case chunkMismatch(path: String)
 
   package var exitStatus: ExitStatus {
     switch self {
@@ -17,6 +20,7 @@ package enum LoadError: StageError {
     case .connectionLost: .temporaryFailure
     case .server(_, let sqlState, _, _): Self.exitStatus(forSQLState: sqlState)
     case .chunk(let error): error.exitStatus
+    case .chunkMismatch: .dataError
     }
   }
 
@@ -31,6 +35,9 @@ package enum LoadError: StageError {
       return "\(subject): \(message) (SQLSTATE \(sqlState))" + (hint.map { "; \($0)" } ?? "")
     case .chunk(let error):
       return error.description
+    case .chunkMismatch(let path):
+      return "\(path): chunk does not match the SHA-256 in its manifest; not loaded; "
+        + "run split again"
     }
   }
 

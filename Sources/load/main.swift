@@ -15,7 +15,8 @@ let tool = Tool(
     input) into a PostgreSQL table, each chunk in its own transaction. The
     transaction also records the chunk's name and SHA-256 in the table
     stageload_ledger, so a chunk already loaded into the table is skipped:
-    running load again never duplicates rows.
+    running load again never duplicates rows. A chunk listed in a
+    manifest.tsv beside it must match the SHA-256 recorded there.
 
     The connection comes from DATABASE_URL when it is set, else from libpq's
     variables (PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD) and ~/.pgpass.
@@ -61,10 +62,10 @@ func chooseDataset(_ arguments: Arguments) throws -> Dataset {
   return Dataset.nameBasics
 }
 
-/// Returns the source line of each chunk's first row, from the manifests
-/// beside the chunks, keyed by chunk path.
-func firstSourceLines(of chunks: [String]) -> [String: Int] {
-  var lines: [String: Int] = [:]
+/// Returns each chunk's manifest entry, read from the manifest beside it,
+/// keyed by chunk path. Chunks without a manifest have no entry.
+func manifestEntries(of chunks: [String]) -> [String: Manifest.Entry] {
+  var entries: [String: Manifest.Entry] = [:]
   var manifests: [String: Manifest?] = [:]
   for chunk in chunks where chunk != "-" {
     let url = URL(fileURLWithPath: chunk)
@@ -75,10 +76,10 @@ func firstSourceLines(of chunks: [String]) -> [String: Int] {
     if let manifest = manifests[directory] ?? nil,
       let entry = manifest.entry(forChunk: url.lastPathComponent)
     {
-      lines[chunk] = entry.firstLine
+      entries[chunk] = entry
     }
   }
-  return lines
+  return entries
 }
 
 tool.run { arguments in
@@ -98,7 +99,7 @@ tool.run { arguments in
   let loader = try CopyLoader(connection: connection, dataset: dataset, tableName: table)
   try loader.prepare(createTable: arguments.has("--create"))
 
-  let sourceLines = firstSourceLines(of: chunks)
+  let entries = manifestEntries(of: chunks)
   let started = Date()
   var loadedRows = 0
   var loadedChunks = 0
@@ -106,7 +107,7 @@ tool.run { arguments in
   for chunk in chunks {
     let chunkStarted = Date()
     let name = chunk == "-" ? "stdin" : chunk
-    switch try loader.load(chunk: chunk, firstSourceLine: sourceLines[chunk]) {
+    switch try loader.load(chunk: chunk, manifestEntry: entries[chunk]) {
     case .loaded(let rows):
       loadedRows += rows
       loadedChunks += 1
