@@ -18,7 +18,8 @@ extension Dataset {
       Column("primaryProfession", "primary_professions", commaList),
       Column("knownForTitles", "known_for_titles", commaList),
     ],
-    key: ["nconst"])
+    key: ["nconst"]
+  )
 
   package static let titleBasics = Dataset(
     name: "title.basics",
@@ -33,7 +34,8 @@ extension Dataset {
       Column("runtimeMinutes", "runtime_minutes", .count),
       Column("genres", "genres", commaList),
     ],
-    key: ["tconst"])
+    key: ["tconst"]
+  )
 
   /// `types` and `attributes` hold values joined by the control character
   /// 0x02, and an attribute may itself contain a comma.
@@ -49,7 +51,8 @@ extension Dataset {
       Column("attributes", "attributes", .textArray(separator: 0x02)),
       Column("isOriginalTitle", "is_original_title", .flag),
     ],
-    key: ["title_id", "ordering"])
+    key: ["title_id", "ordering"]
+  )
 
   package static let titleCrew = Dataset(
     name: "title.crew",
@@ -58,7 +61,8 @@ extension Dataset {
       Column("directors", "directors", commaList),
       Column("writers", "writers", commaList),
     ],
-    key: ["tconst"])
+    key: ["tconst"]
+  )
 
   package static let titleEpisode = Dataset(
     name: "title.episode",
@@ -68,7 +72,8 @@ extension Dataset {
       Column("seasonNumber", "season_number", .count),
       Column("episodeNumber", "episode_number", .count),
     ],
-    key: ["tconst"])
+    key: ["tconst"]
+  )
 
   package static let titlePrincipals = Dataset(
     name: "title.principals",
@@ -80,7 +85,8 @@ extension Dataset {
       Column("job", "job", .text),
       Column("characters", "characters", .jsonArray),
     ],
-    key: ["tconst", "ordering"])
+    key: ["tconst", "ordering"]
+  )
 
   package static let titleRatings = Dataset(
     name: "title.ratings",
@@ -89,5 +95,6 @@ extension Dataset {
       Column("averageRating", "average_rating", .rating),
       Column("numVotes", "num_votes", .count),
     ],
-    key: ["tconst"])
+    key: ["tconst"]
+  )
 }

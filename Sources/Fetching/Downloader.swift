@@ -74,7 +74,11 @@ package struct Downloader {
     progress: @escaping (Int, Int?) -> Void
   ) throws -> FetchSummary {
     let transfer = HTTPTransfer(
-      url: url, stallTimeout: stallTimeout, sink: { try output.write($0) }, progress: progress)
+      url: url,
+      stallTimeout: stallTimeout,
+      sink: { try output.write($0) },
+      progress: progress
+    )
     let result = transfer.run()
     if let error = result.error {
       throw Self.fetchError(for: error, url: source)
@@ -86,7 +90,9 @@ package struct Downloader {
       throw FetchError.shortBody(url: source, received: result.receivedBytes, expected: expected)
     }
     return FetchSummary(
-      bytes: result.receivedBytes, finalURL: result.finalURL?.absoluteString ?? source)
+      bytes: result.receivedBytes,
+      finalURL: result.finalURL?.absoluteString ?? source
+    )
   }
 
   private func copyFile(
@@ -97,7 +103,10 @@ package struct Downloader {
     let input = try FileInput(path: path)
     var status = stat()
     let total = fstat(input.descriptor, &status) == 0 ? Int(status.st_size) : nil
-    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.copyBlockSize, alignment: 16)
+    let buffer = UnsafeMutableRawBufferPointer.allocate(
+      byteCount: Self.copyBlockSize,
+      alignment: 16
+    )
     defer { buffer.deallocate() }
     var copied = 0
     while true {

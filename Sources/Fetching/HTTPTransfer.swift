@@ -75,7 +75,8 @@ final class HTTPTransfer: NSObject, URLSessionDataDelegate, @unchecked Sendable 
     lock.withLock {
       result.status = status
       result.finalURL = response.url
-      result.expectedLength = response.expectedContentLength >= 0
+      result.expectedLength =
+        response.expectedContentLength >= 0
         ? Int(response.expectedContentLength) : nil
     }
     completionHandler(status >= 400 ? .cancel : .allow)

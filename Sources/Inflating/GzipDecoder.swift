@@ -38,11 +38,12 @@ package final class GzipDecoder {
     read: (UnsafeMutableRawBufferPointer) throws -> Int,
     write: (UnsafeRawBufferPointer) throws -> Void
   ) throws -> Summary {
-    let input = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.inputSize, alignment: 16)
-    let output = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.outputSize, alignment: 16)
+    let inputBase = UnsafeMutablePointer<UInt8>.allocate(capacity: Self.inputSize)
+    let outputBase = UnsafeMutablePointer<UInt8>.allocate(capacity: Self.outputSize)
+    let input = UnsafeMutableRawBufferPointer(start: inputBase, count: Self.inputSize)
     defer {
-      input.deallocate()
-      output.deallocate()
+      inputBase.deallocate()
+      outputBase.deallocate()
     }
     var stream = z_stream()
     // windowBits 15 + 16: a gzip wrapper only, with the largest window.
@@ -55,8 +56,6 @@ package final class GzipDecoder {
     var summary = Summary()
     var inMember = false
     var atEndOfInput = false
-    let inputBase = input.baseAddress!.assumingMemoryBound(to: UInt8.self)
-    let outputBase = output.baseAddress!.assumingMemoryBound(to: UInt8.self)
 
     while true {
       if stream.avail_in == 0 && !atEndOfInput {
@@ -89,7 +88,7 @@ package final class GzipDecoder {
       let produced = Self.outputSize - Int(stream.avail_out)
       if produced > 0 {
         summary.decompressedBytes += produced
-        try write(UnsafeRawBufferPointer(rebasing: output[..<produced]))
+        try write(UnsafeRawBufferPointer(start: outputBase, count: produced))
       }
 
       switch status {

@@ -40,8 +40,12 @@ package final class Connection {
 
   /// Runs `sql` with `PQexec` and checks that it succeeded.
   ///
-  /// - Parameter subject: What the statement is about, for the error message.
+  /// - Parameters:
+  ///   - sql: One or more SQL statements.
+  ///   - subject: What the statement is about, for the error message.
   /// - Returns: The result; rows, if any, are read with `value(_:_:)`.
+  /// - Throws: `LoadError` when the server rejects the statement or the
+  ///   connection is lost.
   @discardableResult
   package func execute(_ sql: String, subject: String) throws -> QueryResult {
     let result = QueryResult(PQexec(handle, sql))
@@ -59,7 +63,16 @@ package final class Connection {
       pointers.withMemoryRebound(to: UnsafePointer<CChar>?.self) { values in
         QueryResult(
           PQexecParams(
-            handle, sql, Int32(parameters.count), nil, values.baseAddress, nil, nil, 0))
+            handle,
+            sql,
+            Int32(parameters.count),
+            nil,
+            values.baseAddress,
+            nil,
+            nil,
+            0
+          )
+        )
       }
     }
     try check(result, subject: subject, expecting: [PGRES_COMMAND_OK, PGRES_TUPLES_OK])
@@ -71,8 +84,11 @@ package final class Connection {
   package func quoteIdentifier(_ name: String) throws -> String {
     guard let escaped = PQescapeIdentifier(handle, name, name.utf8.count) else {
       throw LoadError.server(
-        subject: name, sqlState: "22000", message: Connection.trimmed(PQerrorMessage(handle)),
-        hint: nil)
+        subject: name,
+        sqlState: "22000",
+        message: Connection.trimmed(PQerrorMessage(handle)),
+        hint: nil
+      )
     }
     defer { PQfreemem(escaped) }
     return String(cString: escaped)

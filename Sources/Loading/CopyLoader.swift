@@ -36,6 +36,7 @@ package final class CopyLoader {
   ///   - connection: An open connection.
   ///   - dataset: The dataset whose columns the chunks have.
   ///   - tableName: The target table, an unquoted name that is quoted here.
+  /// - Throws: `LoadError` when `PQescapeIdentifier` rejects the name.
   package init(connection: Connection, dataset: Dataset, tableName: String) throws {
     self.connection = connection
     self.dataset = dataset
@@ -49,7 +50,9 @@ package final class CopyLoader {
     try createIfMissing(TableSchema.createLedger, subject: TableSchema.ledgerName)
     if createTable {
       try createIfMissing(
-        TableSchema.createTable(dataset, quotedTable: quotedTable), subject: tableName)
+        TableSchema.createTable(dataset, quotedTable: quotedTable),
+        subject: tableName
+      )
     }
   }
 
@@ -61,6 +64,7 @@ package final class CopyLoader {
   ///   - manifestEntry: The chunk's line in split's manifest, when there is
   ///     one. Its SHA-256 must match the file, and its first line turns a
   ///     chunk line in a server error into a source line.
+  /// - Returns: Whether the chunk was loaded now or found in the ledger.
   /// - Throws: `LoadError`; the transaction is rolled back.
   package func load(chunk path: String, manifestEntry: Manifest.Entry?) throws -> ChunkOutcome {
     let chunkName = path == "-" ? "stdin" : URL(fileURLWithPath: path).lastPathComponent
@@ -79,7 +83,11 @@ package final class CopyLoader {
 
     try connection.execute("BEGIN", subject: chunkName)
     do {
-      let (rows, digest) = try copy(path: path, chunkName: chunkName, firstSourceLine: firstSourceLine)
+      let (rows, digest) = try copy(
+        path: path,
+        chunkName: chunkName,
+        firstSourceLine: firstSourceLine
+      )
       if let expectedDigest, expectedDigest != digest {
         throw LoadError.chunkMismatch(path: path)
       }
@@ -89,7 +97,8 @@ package final class CopyLoader {
         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING 1
         """,
         parameters: [tableName, chunkName, digest, dataset.name, String(rows)],
-        subject: chunkName)
+        subject: chunkName
+      )
       guard inserted.rowCount == 1 else {
         // Another load committed the same chunk while this one ran.
         try connection.execute("ROLLBACK", subject: chunkName)
@@ -108,7 +117,8 @@ package final class CopyLoader {
   private func createIfMissing(_ sql: String, subject: String) throws {
     do {
       try connection.execute(sql, subject: subject)
-    } catch LoadError.server(_, let sqlState, _, _) where sqlState == "23505" || sqlState == "42P07" {
+    } catch LoadError.server(_, let sqlState, _, _) where sqlState == "23505" || sqlState == "42P07"
+    {
       // Two loads ran CREATE TABLE IF NOT EXISTS at once and the other won.
     }
   }
@@ -116,14 +126,17 @@ package final class CopyLoader {
   private func ledgerRows(chunk: String, sha256: String) throws -> Int? {
     let result = try connection.execute(
       "SELECT rows FROM stageload_ledger WHERE table_name = $1 AND chunk = $2 AND sha256 = $3",
-      parameters: [tableName, chunk, sha256], subject: chunk)
+      parameters: [tableName, chunk, sha256],
+      subject: chunk
+    )
     guard result.rowCount > 0 else { return nil }
     return result.value(0, 0).flatMap { Int($0) } ?? 0
   }
 
   /// Streams the file with `PQputCopyData` inside a COPY FROM STDIN and
   /// returns the server's row count and the SHA-256 of the bytes sent.
-  private func copy(path: String, chunkName: String, firstSourceLine: Int?) throws -> (Int, String) {
+  private func copy(path: String, chunkName: String, firstSourceLine: Int?) throws -> (Int, String)
+  {
     let input: FileInput
     do {
       input = try FileInput(path: path)
@@ -131,7 +144,9 @@ package final class CopyLoader {
       throw LoadError.chunk(error)
     }
     let handle = connection.handle
-    let started = QueryResult(PQexec(handle, TableSchema.copyStatement(dataset, quotedTable: quotedTable)))
+    let started = QueryResult(
+      PQexec(handle, TableSchema.copyStatement(dataset, quotedTable: quotedTable))
+    )
     try connection.check(started, subject: chunkName, expecting: [PGRES_COPY_IN])
 
     // A signal during the COPY asks the server to cancel it, so the
@@ -149,8 +164,9 @@ package final class CopyLoader {
       PQfreeCancel(cancel)
     }
 
-    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.blockSize, alignment: 16)
-    defer { buffer.deallocate() }
+    let block = UnsafeMutablePointer<CChar>.allocate(capacity: Self.blockSize)
+    defer { block.deallocate() }
+    let buffer = UnsafeMutableRawBufferPointer(start: block, count: Self.blockSize)
     var digest = SHA256()
     var readError: Error?
     while true {
@@ -164,7 +180,10 @@ package final class CopyLoader {
       if count == 0 { break }
       digest.update(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
       let sent = PQputCopyData(
-        handle, buffer.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(count))
+        handle,
+        block,
+        Int32(count)
+      )
       if sent != 1 { break }
     }
 
@@ -188,7 +207,9 @@ package final class CopyLoader {
   {
     guard let result else {
       return .connectionLost(
-        subject: chunkName, message: Connection.trimmed(PQerrorMessage(connection.handle)))
+        subject: chunkName,
+        message: Connection.trimmed(PQerrorMessage(connection.handle))
+      )
     }
     var subject = "chunk \(chunkName)"
     if let context = result.field(DiagnosticField.context),

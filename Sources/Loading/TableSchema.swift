@@ -2,9 +2,10 @@ import Datasets
 
 /// The SQL for a dataset's table and for the load ledger.
 enum TableSchema {
-  /// The ledger: one row per chunk committed into a table. It is written in
-  /// the chunk's own transaction, so a chunk is in the ledger exactly when
-  /// its rows are in the table.
+  /// The ledger table, with one row per chunk committed into a table.
+  ///
+  /// It is written in the chunk's own transaction, so a chunk is in the
+  /// ledger exactly when its rows are in the table.
   static let ledgerName = "stageload_ledger"
 
   static let createLedger = """
@@ -19,9 +20,10 @@ enum TableSchema {
     )
     """
 
-  /// Returns `CREATE TABLE IF NOT EXISTS` for `dataset` under the already
-  /// quoted name `quotedTable`. Key columns are NOT NULL; the primary key
-  /// itself is left to be built after the load.
+  /// Returns `CREATE TABLE IF NOT EXISTS` for `dataset` as `quotedTable`.
+  ///
+  /// `quotedTable` must already be quoted. Key columns are NOT NULL; the
+  /// primary key itself is left to be built after the load.
   static func createTable(_ dataset: Dataset, quotedTable: String) -> String {
     let columns = dataset.columns.map { column in
       "  \(column.name) \(column.type.sqlType)\(column.isRequired ? " NOT NULL" : "")"

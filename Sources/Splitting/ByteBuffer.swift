@@ -1,5 +1,6 @@
-/// A growable byte buffer with unchecked appends, for the converter's hot
-/// path. Callers reserve room for a whole row first, then append freely.
+/// A growable byte buffer with unchecked appends, for the converter's hot path.
+///
+/// Callers reserve room for a whole row first, then append freely.
 final class ByteBuffer {
   private(set) var base: UnsafeMutablePointer<UInt8>
   private(set) var capacity: Int
@@ -50,8 +51,9 @@ final class ByteBuffer {
     count += length
   }
 
-  func append(_ bytes: [UInt8]) {
-    reserve(bytes.count)
-    bytes.withUnsafeBufferPointer { append($0.baseAddress!, count: $0.count) }
+  @inline(__always)
+  func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+    guard let source = bytes.baseAddress else { return }
+    append(source, count: bytes.count)
   }
 }

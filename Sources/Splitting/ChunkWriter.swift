@@ -11,7 +11,8 @@ final class ChunkWriter {
   let directory: String
   let datasetName: String
   private(set) var manifest = Manifest()
-  private var current: AtomicFile?
+  /// The open chunk file and its name.
+  private var current: (file: AtomicFile, name: String)?
   private var digest = SHA256()
 
   /// Prepares `directory`: creates it when missing and removes the chunk
@@ -37,22 +38,26 @@ final class ChunkWriter {
   /// when none is open.
   func write(_ bytes: UnsafeRawBufferPointer) throws {
     guard bytes.count > 0 else { return }
-    if current == nil {
+    let file: AtomicFile
+    if let current {
+      file = current.file
+    } else {
       let name = Self.chunkName(number: manifest.entries.count + 1)
-      current = try AtomicFile(path: directory + "/" + name)
+      file = try AtomicFile(path: directory + "/" + name)
+      current = (file, name)
       digest = SHA256()
     }
-    try current!.output.write(bytes)
+    try file.output.write(bytes)
     digest.update(bytes)
   }
 
   /// Commits the current chunk file and adds its manifest entry.
   func endChunk(firstLine: Int, rows: Int) throws {
-    guard let file = current else { return }
+    guard let (file, name) = current else { return }
     try file.commit()
-    let name = String(file.path.split(separator: "/").last!)
     manifest.entries.append(
-      Manifest.Entry(chunk: name, firstLine: firstLine, rows: rows, sha256: digest.finalizeHex()))
+      Manifest.Entry(chunk: name, firstLine: firstLine, rows: rows, sha256: digest.finalizeHex())
+    )
     current = nil
   }
 

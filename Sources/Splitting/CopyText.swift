@@ -4,10 +4,10 @@
 /// written `\\`, and a CR or LF inside a value is written `\r` or `\n`. Tab
 /// never appears inside a TSV field, so it needs no case here.
 enum CopyText {
-  /// Appends `field` with COPY escapes. The caller has reserved room.
+  /// Appends `field` with COPY escapes into room the caller has reserved.
   @inline(__always)
   static func appendEscaped(_ field: UnsafeBufferPointer<UInt8>, into output: ByteBuffer) {
-    let base = field.baseAddress!
+    guard let base = field.baseAddress else { return }
     var runStart = 0
     for index in 0..<field.count {
       let byte = base[index]
@@ -52,7 +52,7 @@ enum CopyText {
     into output: ByteBuffer
   ) {
     guard needsQuotes(element) else {
-      output.append(element.baseAddress!, count: element.count)
+      output.append(element)
       return
     }
     output.append(UInt8(ascii: "\""))

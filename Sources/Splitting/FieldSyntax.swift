@@ -30,7 +30,8 @@ enum FieldSyntax {
     var integerEnd = 0
     while integerEnd < field.count && isDigit(field[integerEnd]) { integerEnd += 1 }
     guard integerEnd == 1 || integerEnd == 2 else { return false }
-    let integerPart = integerEnd == 1 ? Int(field[0]) - 48 : Int(field[0] - 48) * 10 + Int(field[1] - 48)
+    let integerPart =
+      integerEnd == 1 ? Int(field[0]) - 48 : Int(field[0] - 48) * 10 + Int(field[1] - 48)
     var fraction = 0
     if integerEnd < field.count {
       guard field.count == integerEnd + 2, field[integerEnd] == UInt8(ascii: "."),

@@ -12,17 +12,19 @@ final class LineReader {
   static let maximumLineLength = 64 << 20
 
   private let input: FileInput
-  private var buffer: UnsafeMutableRawBufferPointer
+  private var storage: UnsafeMutablePointer<UInt8>
+  private var capacity: Int
   /// The number of bytes read from the input so far.
   private(set) var bytesRead = 0
 
   init(input: FileInput) {
     self.input = input
-    buffer = .allocate(byteCount: Self.blockSize, alignment: 16)
+    capacity = Self.blockSize
+    storage = .allocate(capacity: capacity)
   }
 
   deinit {
-    buffer.deallocate()
+    storage.deallocate()
   }
 
   /// Calls `body` with each line and its 1-based line number.
@@ -35,7 +37,7 @@ final class LineReader {
     var atEndOfInput = false
 
     while true {
-      let base = buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
+      let base = storage
       var scanFrom = start
       while let hit = memchr(base + scanFrom, 0x0a, end - scanFrom) {
         let newline = UnsafeRawPointer(hit) - UnsafeRawPointer(base)
@@ -56,22 +58,23 @@ final class LineReader {
       // Move the partial line to the front, growing the buffer when the
       // partial line already fills it.
       let partial = end - start
-      if partial == buffer.count {
-        guard buffer.count < Self.maximumLineLength else {
+      if partial == capacity {
+        guard capacity < Self.maximumLineLength else {
           throw SplitError.lineTooLong(line: lineNumber + 1, limit: Self.maximumLineLength)
         }
-        let larger = UnsafeMutableRawBufferPointer.allocate(
-          byteCount: buffer.count * 2, alignment: 16)
-        larger.copyMemory(from: UnsafeRawBufferPointer(buffer))
-        buffer.deallocate()
-        buffer = larger
+        let larger = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity * 2)
+        larger.update(from: storage, count: capacity)
+        storage.deallocate()
+        storage = larger
+        capacity *= 2
       } else if start > 0 {
-        memmove(buffer.baseAddress!, buffer.baseAddress! + start, partial)
+        memmove(storage, storage + start, partial)
       }
       start = 0
       end = partial
 
-      let count = try input.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[end...]))
+      let free = UnsafeMutableRawBufferPointer(start: storage + end, count: capacity - end)
+      let count = try input.read(into: free)
       bytesRead += count
       end += count
       if count == 0 { atEndOfInput = true }

@@ -40,10 +40,14 @@ final class RejectWriter {
       case 0x09: escaped += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
       case 0x0d: escaped += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
       case 0x00..<0x20, 0x7f:
-        escaped += [UInt8(ascii: "\\"), UInt8(ascii: "x"), digits[Int(byte >> 4)], digits[Int(byte & 15)]]
+        escaped += [
+          UInt8(ascii: "\\"), UInt8(ascii: "x"), digits[Int(byte >> 4)], digits[Int(byte & 15)],
+        ]
       default:
         if isInvalid {
-          escaped += [UInt8(ascii: "\\"), UInt8(ascii: "x"), digits[Int(byte >> 4)], digits[Int(byte & 15)]]
+          escaped += [
+            UInt8(ascii: "\\"), UInt8(ascii: "x"), digits[Int(byte >> 4)], digits[Int(byte & 15)],
+          ]
         } else {
           escaped.append(byte)
         }

@@ -28,7 +28,9 @@ package struct RowConverter: Sendable {
   ///
   /// - Returns: nil when the row was appended, else the rejection.
   func convert(_ line: UnsafeBufferPointer<UInt8>, into output: ByteBuffer) -> Rejection? {
-    guard line.count > 0 else { return Rejection(reason: "blank line") }
+    guard let base = line.baseAddress, line.count > 0 else {
+      return Rejection(reason: "blank line")
+    }
     if let offset = UTF8Validator.firstInvalidOffset(in: line) {
       return Rejection(reason: "invalid UTF-8 at byte \(offset + 1) of the line")
     }
@@ -40,7 +42,6 @@ package struct RowConverter: Sendable {
     output.reserve(Self.maximumOutputSize(forLineOf: line.count, columns: types.count))
     let rowStart = output.count
 
-    let base = line.baseAddress!
     var fieldStart = 0
     var column = 0
     while true {
@@ -99,12 +100,12 @@ package struct RowConverter: Sendable {
       guard let year = FieldSyntax.parseInteger(field), (1...9999).contains(year) else {
         return "invalid year '\(FieldSyntax.display(field))'; expected 1 to 9999"
       }
-      output.append(field.baseAddress!, count: field.count)
+      output.append(field)
     case .count:
       guard FieldSyntax.parseInteger(field) != nil else {
         return "invalid integer '\(FieldSyntax.display(field))'; expected 0 to \(Int32.max)"
       }
-      output.append(field.baseAddress!, count: field.count)
+      output.append(field)
     case .flag:
       guard field.count == 1, field[0] == UInt8(ascii: "0") || field[0] == UInt8(ascii: "1")
       else {
@@ -115,7 +116,7 @@ package struct RowConverter: Sendable {
       guard FieldSyntax.isRating(field) else {
         return "invalid rating '\(FieldSyntax.display(field))'; expected 0.0 to 10.0"
       }
-      output.append(field.baseAddress!, count: field.count)
+      output.append(field)
     case .textArray(let separator):
       CopyText.appendArray(field, separator: separator, into: output)
     case .jsonArray:

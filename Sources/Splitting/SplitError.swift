@@ -23,7 +23,8 @@ package enum SplitError: StageError, Equatable {
         "\(path): line 1: header does not match; expected '\(shown(expected))', found '\(shown(found))'"
     case .invalidRow(let path, let line, let rejection):
       let column = rejection.column.map { "column \($0): " } ?? ""
-      return "\(path): line \(line): \(column)\(rejection.reason); pass --rejects FILE to skip bad rows"
+      return
+        "\(path): line \(line): \(column)\(rejection.reason); pass --rejects FILE to skip bad rows"
     case .lineTooLong(let line, let limit):
       return "line \(line): line longer than \(limit >> 20) MiB; is this a TSV file?"
     }

@@ -52,7 +52,9 @@ package final class TSVSplitter {
 
   /// Reads `input` to its end and writes the COPY text.
   ///
-  /// - Parameter progress: Called about once per thousand rows with the counts so far.
+  /// - Parameters:
+  ///   - input: The TSV, header first.
+  ///   - progress: Called about once per thousand rows with the counts so far.
   /// - Returns: The final counts.
   /// - Throws: `SplitError` for a bad header or, without a rejects file, a
   ///   bad row; `SystemError` for I/O failures.

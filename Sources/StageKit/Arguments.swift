@@ -92,7 +92,8 @@ package struct Arguments: Sendable {
     guard let number = Int(text), range.contains(number) else {
       throw UsageError(
         "option '\(name)': invalid value '\(text)'; expected an integer from "
-          + "\(range.lowerBound) to \(range.upperBound)")
+          + "\(range.lowerBound) to \(range.upperBound)"
+      )
     }
     return number
   }

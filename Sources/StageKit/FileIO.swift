@@ -93,10 +93,11 @@ package final class FileOutput {
 
   /// Writes all of `bytes` with `write(2)`, continuing after short writes.
   package func write(_ bytes: UnsafeRawBufferPointer) throws {
+    guard let base = bytes.baseAddress else { return }
     var offset = 0
     while offset < bytes.count {
       let count = retryingOnInterrupt {
-        Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+        Glibc.write(descriptor, base + offset, bytes.count - offset)
       }
       guard count >= 0 else { throw SystemError("write failed", path: name) }
       offset += count
@@ -109,8 +110,9 @@ package final class FileOutput {
     try text.withUTF8 { try write(UnsafeRawBufferPointer($0)) }
   }
 
-  /// Flushes the file to disk with `fsync(2)`. Pipes and terminals, which
-  /// cannot be synced, are accepted as they are.
+  /// Flushes the file to disk with `fsync(2)`.
+  ///
+  /// Pipes and terminals, which cannot be synced, are accepted as they are.
   package func sync() throws {
     if fsync(descriptor) != 0 && errno != EINVAL && errno != EROFS {
       throw SystemError("fsync failed", path: name)

@@ -22,9 +22,10 @@ package enum Interruption {
 
   private static let registry = Mutex(Registry())
 
-  /// Blocks SIGINT and SIGTERM, ignores SIGPIPE and starts the waiting
-  /// thread. Call it first in `main`, before any other thread starts, so
-  /// that every thread inherits the blocked mask.
+  /// Blocks SIGINT and SIGTERM, ignores SIGPIPE and starts the waiting thread.
+  ///
+  /// Call it first in `main`, before any other thread starts, so that every
+  /// thread inherits the blocked mask.
   package static func install(toolName: String) {
     signal(SIGPIPE, SIG_IGN)
     var stopSignals = sigset_t()

@@ -58,7 +58,12 @@ package struct Manifest: Sendable, Equatable {
       }
       entries.append(
         Entry(
-          chunk: String(fields[0]), firstLine: firstLine, rows: rows, sha256: String(fields[3])))
+          chunk: String(fields[0]),
+          firstLine: firstLine,
+          rows: rows,
+          sha256: String(fields[3])
+        )
+      )
     }
   }
 

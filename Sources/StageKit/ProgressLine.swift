@@ -22,6 +22,7 @@ package final class ProgressLine {
   }
 
   /// Redraws the line with `text` unless the last redraw was under 250 ms ago.
+  ///
   /// `text` is built only when a redraw happens.
   package func update(_ text: @autoclosure () -> String) {
     guard isEnabled else { return }

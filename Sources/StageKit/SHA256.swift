@@ -1,5 +1,6 @@
-/// An incremental SHA-256 (FIPS 180-4) over bytes fed in any number of
-/// pieces. Chunk files and downloads are identified by this digest.
+/// An incremental SHA-256 (FIPS 180-4) over bytes fed in any number of pieces.
+///
+/// Chunk files and downloads are identified by this digest.
 package struct SHA256: Sendable {
   private var state: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) = (
     0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a,
@@ -20,13 +21,16 @@ package struct SHA256: Sendable {
     if pendingCount > 0 {
       let take = min(64 - pendingCount, remaining)
       pending.withUnsafeMutableBytes { buffer in
-        (buffer.baseAddress! + pendingCount).copyMemory(from: base, byteCount: take)
+        UnsafeMutableRawBufferPointer(rebasing: buffer[pendingCount...])
+          .copyMemory(from: UnsafeRawBufferPointer(start: base, count: take))
       }
       pendingCount += take
       base += take
       remaining -= take
       guard pendingCount == 64 else { return }
-      pending.withUnsafeBytes { compress(blocks: $0.baseAddress!, count: 1) }
+      pending.withUnsafeBytes { block in
+        if let start = block.baseAddress { compress(blocks: start, count: 1) }
+      }
       pendingCount = 0
     }
 
@@ -37,7 +41,9 @@ package struct SHA256: Sendable {
       remaining -= wholeBlocks * 64
     }
     if remaining > 0 {
-      pending.withUnsafeMutableBytes { $0.baseAddress!.copyMemory(from: base, byteCount: remaining) }
+      pending.withUnsafeMutableBytes {
+        $0.copyMemory(from: UnsafeRawBufferPointer(start: base, count: remaining))
+      }
       pendingCount = remaining
     }
   }
@@ -110,7 +116,7 @@ package struct SHA256: Sendable {
     )
     Self.roundConstants.withUnsafeBufferPointer { k in
       withUnsafeMutableBytes(of: &schedule) { scheduleBytes in
-        let w = scheduleBytes.baseAddress!.assumingMemoryBound(to: UInt32.self)
+        let w = scheduleBytes.bindMemory(to: UInt32.self)
         for block in 0..<count {
           let input = blocks + block * 64
           var (a, b, c, d, e, f, g, h) = state

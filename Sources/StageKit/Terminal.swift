@@ -14,9 +14,10 @@ package enum Terminal {
   package static func printError(_ text: String) {
     var text = text
     text.withUTF8 { bytes in
+      guard let base = bytes.baseAddress else { return }
       var offset = 0
       while offset < bytes.count {
-        let count = write(STDERR_FILENO, bytes.baseAddress! + offset, bytes.count - offset)
+        let count = write(STDERR_FILENO, base + offset, bytes.count - offset)
         if count < 0 && errno == EINTR { continue }
         if count <= 0 { return }
         offset += count

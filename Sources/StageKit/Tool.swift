@@ -17,9 +17,10 @@ package struct Tool: Sendable {
     self.name = name
     self.synopsis = synopsis
     self.help = help
-    self.options = options + [
-      OptionSpec("--help", alias: "-h"), OptionSpec("--version"),
-    ]
+    self.options =
+      options + [
+        OptionSpec("--help", alias: "-h"), OptionSpec("--version"),
+      ]
   }
 
   /// Runs `body` with the parsed command line and exits.
@@ -44,7 +45,8 @@ package struct Tool: Sendable {
       exit(0)
     } catch let error as UsageError {
       Terminal.printError(
-        "\(name): \(error.message)\nusage: \(synopsis)\nsee '\(name) --help'\n")
+        "\(name): \(error.message)\nusage: \(synopsis)\nsee '\(name) --help'\n"
+      )
       exit(ExitStatus.usage.rawValue)
     } catch let error as StageError {
       fail(error.description, status: error.exitStatus)

@@ -34,7 +34,8 @@ let tool = Tool(
     OptionSpec("--output", alias: "-o", takesValue: true),
     OptionSpec("--stall-timeout", takesValue: true),
     OptionSpec("--progress"), OptionSpec("--quiet"),
-  ])
+  ]
+)
 
 tool.run { arguments in
   guard arguments.positionals.count == 1, let source = arguments.positionals.first else {
@@ -42,7 +43,8 @@ tool.run { arguments in
   }
   var downloader = Downloader(source: source, outputPath: arguments.value("--output"))
   downloader.stallTimeout = TimeInterval(
-    try arguments.integer("--stall-timeout", default: 60, range: 1...86_400))
+    try arguments.integer("--stall-timeout", default: 60, range: 1...86_400)
+  )
 
   let progress = ProgressLine(arguments: arguments)
   let started = Date()
@@ -62,6 +64,7 @@ tool.run { arguments in
     let rate = Measure.bytes(Int(Double(summary.bytes) / max(seconds, 0.001)))
     tool.note(
       "\(arguments.value("--output") ?? "stdout"): \(Measure.bytes(summary.bytes)) from "
-        + "\(summary.finalURL) in \(Measure.duration(seconds)) (\(rate)/s)")
+        + "\(summary.finalURL) in \(Measure.duration(seconds)) (\(rate)/s)"
+    )
   }
 }

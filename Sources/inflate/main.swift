@@ -30,7 +30,8 @@ let tool = Tool(
   options: [
     OptionSpec("--output", alias: "-o", takesValue: true), OptionSpec("--test", alias: "-t"),
     OptionSpec("--progress"), OptionSpec("--quiet"),
-  ])
+  ]
+)
 
 tool.run { arguments in
   guard arguments.positionals.count <= 1 else {
@@ -53,7 +54,8 @@ tool.run { arguments in
       if !testOnly { try output.write(bytes) }
       written += bytes.count
       progress.update("inflate: \(Measure.bytes(written)) written")
-    })
+    }
+  )
   try file?.commit()
   progress.finish()
 
@@ -62,6 +64,7 @@ tool.run { arguments in
     tool.note(
       "\(input.name): ok, \(summary.members) member\(summary.members == 1 ? "" : "s"), "
         + "\(Measure.bytes(summary.compressedBytes)) -> \(Measure.bytes(summary.decompressedBytes)) "
-        + "(\(Measure.duration(seconds)))")
+        + "(\(Measure.duration(seconds)))"
+    )
   }
 }

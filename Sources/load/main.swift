@@ -44,7 +44,8 @@ let tool = Tool(
   options: [
     OptionSpec("--dataset", takesValue: true), OptionSpec("--table", takesValue: true),
     OptionSpec("--create"), OptionSpec("--quiet"),
-  ])
+  ]
+)
 
 /// Returns the dataset named by the option, else by the first chunk's
 /// directory, else name.basics.
@@ -62,8 +63,10 @@ func chooseDataset(_ arguments: Arguments) throws -> Dataset {
   return Dataset.nameBasics
 }
 
-/// Returns each chunk's manifest entry, read from the manifest beside it,
-/// keyed by chunk path. Chunks without a manifest have no entry.
+/// Returns each chunk's manifest entry, keyed by chunk path.
+///
+/// Entries come from the manifest beside each chunk; chunks without a
+/// manifest have no entry.
 func manifestEntries(of chunks: [String]) -> [String: Manifest.Entry] {
   var entries: [String: Manifest.Entry] = [:]
   var manifests: [String: Manifest?] = [:]
@@ -128,6 +131,7 @@ tool.run { arguments in
     tool.note(
       "\(table): \(loadedRows) rows from \(loadedChunks) chunks loaded, "
         + "\(skippedChunks) chunks already loaded (\(Measure.duration(seconds)), "
-        + "\(Measure.rate(loadedRows, seconds)) rows/s)")
+        + "\(Measure.rate(loadedRows, seconds)) rows/s)"
+    )
   }
 }

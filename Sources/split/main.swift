@@ -39,7 +39,8 @@ let tool = Tool(
     OptionSpec("--dataset", takesValue: true), OptionSpec("--rows", takesValue: true),
     OptionSpec("--out", takesValue: true), OptionSpec("--stdout"),
     OptionSpec("--rejects", takesValue: true), OptionSpec("--progress"), OptionSpec("--quiet"),
-  ])
+  ]
+)
 
 tool.run { arguments in
   guard let name = arguments.value("--dataset") else {
@@ -68,11 +69,15 @@ tool.run { arguments in
   let progress = ProgressLine(arguments: arguments)
   let started = Date()
   let splitter = TSVSplitter(
-    dataset: dataset, destination: destination, rejectsPath: arguments.value("--rejects"))
+    dataset: dataset,
+    destination: destination,
+    rejectsPath: arguments.value("--rejects")
+  )
   let summary = try splitter.run(input: input) { summary in
     progress.update(
       "split: \(dataset.name): \(summary.rowsRead) rows, "
-        + "\(Measure.bytes(summary.bytesRead)) read, \(summary.rowsRejected) rejected")
+        + "\(Measure.bytes(summary.bytesRead)) read, \(summary.rowsRejected) rejected"
+    )
   }
   progress.finish()
 

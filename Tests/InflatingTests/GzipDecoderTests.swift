@@ -8,8 +8,15 @@ func gzip(_ bytes: [UInt8]) -> [UInt8] {
   var stream = z_stream()
   // windowBits 15 + 16 asks deflate for a gzip wrapper.
   deflateInit2_(
-    &stream, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, zlibVersion(),
-    Int32(MemoryLayout<z_stream>.size))
+    &stream,
+    6,
+    Z_DEFLATED,
+    15 + 16,
+    8,
+    Z_DEFAULT_STRATEGY,
+    zlibVersion(),
+    Int32(MemoryLayout<z_stream>.size)
+  )
   defer { deflateEnd(&stream) }
   var input = bytes
   var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, UInt(bytes.count))) + 32)
@@ -36,7 +43,8 @@ func gunzip(_ bytes: [UInt8], readSize: Int = 7) throws -> [UInt8] {
       offset += count
       return count
     },
-    write: { output.append(contentsOf: $0) })
+    write: { output.append(contentsOf: $0) }
+  )
   return output
 }
 

@@ -18,30 +18,39 @@ import Testing
       dataset: .titleAkas,
       line: "tt1\t3\tT\tUS\ten\tdvd\u{2}imdbDisplay\tliteral title, alternate\u{2}new\t0",
       expected: .success(
-        "tt1\t3\tT\tUS\ten\t{dvd,imdbDisplay}\t{\"literal title, alternate\",new}\t0\n")),
+        "tt1\t3\tT\tUS\ten\t{dvd,imdbDisplay}\t{\"literal title, alternate\",new}\t0\n"
+      )
+    ),
     Case(
       name: "title.akas ordering must be an integer",
       dataset: .titleAkas,
       line: "tt1\tx\tT\tUS\ten\t\\N\t\\N\t0",
       expected: .failure(
-        Rejection(column: "ordering", reason: "invalid integer 'x'; expected 0 to 2147483647"))),
+        Rejection(column: "ordering", reason: "invalid integer 'x'; expected 0 to 2147483647")
+      )
+    ),
     Case(
       name: "title.basics boolean, runtime and genres",
       dataset: .titleBasics,
       line: "tt1\tmovie\tA \"Quoted\" Title\tOrig\\inal\t1\t1999\t\\N\t90\tDrama,Reality-TV",
       expected: .success(
-        "tt1\tmovie\tA \"Quoted\" Title\tOrig\\\\inal\t1\t1999\t\\N\t90\t{Drama,Reality-TV}\n")),
+        "tt1\tmovie\tA \"Quoted\" Title\tOrig\\\\inal\t1\t1999\t\\N\t90\t{Drama,Reality-TV}\n"
+      )
+    ),
     Case(
       name: "title.basics boolean must be 0 or 1",
       dataset: .titleBasics,
       line: "tt1\tmovie\tA\tA\tyes\t1999\t\\N\t90\t\\N",
       expected: .failure(
-        Rejection(column: "is_adult", reason: "invalid boolean 'yes'; expected 0 or 1"))),
+        Rejection(column: "is_adult", reason: "invalid boolean 'yes'; expected 0 or 1")
+      )
+    ),
     Case(
       name: "title.basics lone quote stays in its field",
       dataset: .titleBasics,
       line: "tt1\tmovie\t\"Hello\tHello\t0\t\\N\t\\N\t\\N\t\\N",
-      expected: .success("tt1\tmovie\t\"Hello\tHello\t0\t\\N\t\\N\t\\N\t\\N\n")),
+      expected: .success("tt1\tmovie\t\"Hello\tHello\t0\t\\N\t\\N\t\\N\t\\N\n")
+    ),
     Case(
       name: "title.basics runtime above integer range",
       dataset: .titleBasics,
@@ -49,20 +58,28 @@ import Testing
       expected: .failure(
         Rejection(
           column: "runtime_minutes",
-          reason: "invalid integer '99999999999'; expected 0 to 2147483647"))),
+          reason: "invalid integer '99999999999'; expected 0 to 2147483647"
+        )
+      )
+    ),
     Case(
       name: "title.principals JSON escapes are doubled for COPY",
       dataset: .titlePrincipals,
       line: "tt1\t1\tnm1\tactor\t\\N\t[\"Woman (segment \\\"Making Love\\\")\"]",
       expected: .success(
-        "tt1\t1\tnm1\tactor\t\\N\t[\"Woman (segment \\\\\"Making Love\\\\\")\"]\n")),
+        "tt1\t1\tnm1\tactor\t\\N\t[\"Woman (segment \\\\\"Making Love\\\\\")\"]\n"
+      )
+    ),
     Case(
       name: "title.principals characters must be a JSON array",
       dataset: .titlePrincipals,
       line: "tt1\t1\tnm1\tactor\t\\N\t[\"Self\"",
       expected: .failure(
         Rejection(
-          column: "characters", reason: "invalid JSON '[\"Self\"'; expected an array of strings"))
+          column: "characters",
+          reason: "invalid JSON '[\"Self\"'; expected an array of strings"
+        )
+      )
     ),
     Case(
       name: "title.principals JSON NUL escape is rejected",
@@ -71,36 +88,44 @@ import Testing
       expected: .failure(
         Rejection(
           column: "characters",
-          reason: "invalid JSON '[\"a\\u0000\"]'; expected an array of strings"))),
+          reason: "invalid JSON '[\"a\\u0000\"]'; expected an array of strings"
+        )
+      )
+    ),
     Case(
       name: "title.ratings rating and votes",
       dataset: .titleRatings,
       line: "tt1\t10.0\t1234",
-      expected: .success("tt1\t10.0\t1234\n")),
+      expected: .success("tt1\t10.0\t1234\n")
+    ),
     Case(
       name: "title.ratings rating above ten",
       dataset: .titleRatings,
       line: "tt1\t10.5\t3",
       expected: .failure(
-        Rejection(column: "average_rating", reason: "invalid rating '10.5'; expected 0.0 to 10.0"))
+        Rejection(column: "average_rating", reason: "invalid rating '10.5'; expected 0.0 to 10.0")
+      )
     ),
     Case(
       name: "title.ratings rating not a number",
       dataset: .titleRatings,
       line: "tt1\tgood\t3",
       expected: .failure(
-        Rejection(column: "average_rating", reason: "invalid rating 'good'; expected 0.0 to 10.0"))
+        Rejection(column: "average_rating", reason: "invalid rating 'good'; expected 0.0 to 10.0")
+      )
     ),
     Case(
       name: "title.episode season and episode",
       dataset: .titleEpisode,
       line: "tt2\ttt1\t\\N\t12",
-      expected: .success("tt2\ttt1\t\\N\t12\n")),
+      expected: .success("tt2\ttt1\t\\N\t12\n")
+    ),
     Case(
       name: "title.crew lists of names",
       dataset: .titleCrew,
       line: "tt1\tnm1,nm2\t\\N",
-      expected: .success("tt1\t{nm1,nm2}\t\\N\n")),
+      expected: .success("tt1\t{nm1,nm2}\t\\N\n")
+    ),
   ]
 
   @Test("conversion per dataset", arguments: cases)
@@ -108,11 +133,15 @@ import Testing
     #expect(convert(testCase.line, dataset: testCase.dataset) == testCase.expected)
   }
 
-  @Test("JSON arrays of strings", arguments: [
-    ("[]", true), ("[\"a\"]", true), (" [ \"a\" , \"b\" ] ", true), ("[\"\\ud83c\\udfac\"]", true),
-    ("[\"a\",]", false), ("[1]", false), ("{}", false), ("[\"\\ud83c\"]", false),
-    ("[\"\\x\"]", false), ("[\"a\"] x", false), ("", false),
-  ])
+  @Test(
+    "JSON arrays of strings",
+    arguments: [
+      ("[]", true), ("[\"a\"]", true), (" [ \"a\" , \"b\" ] ", true),
+      ("[\"\\ud83c\\udfac\"]", true),
+      ("[\"a\",]", false), ("[1]", false), ("{}", false), ("[\"\\ud83c\"]", false),
+      ("[\"\\x\"]", false), ("[\"a\"] x", false), ("", false),
+    ]
+  )
   func jsonArrays(text: String, isValid: Bool) {
     var bytes = Array(text.utf8)
     let result = bytes.withUnsafeMutableBufferPointer {
@@ -121,12 +150,15 @@ import Testing
     #expect(result == isValid)
   }
 
-  @Test("UTF-8 validation", arguments: [
-    ([0x41, 0x42], nil), ([0xc3, 0xa9], nil), ([0xe2, 0x82, 0xac], nil),
-    ([0xf0, 0x9f, 0x8e, 0xac], nil), ([0xc0, 0xaf], 0), ([0xe0, 0x80, 0xaf], 0),
-    ([0xed, 0xa0, 0x80], 0), ([0xf4, 0x90, 0x80, 0x80], 0), ([0x41, 0xc3], 1),
-    ([0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47, 0x48, 0x80], 8),
-  ] as [([UInt8], Int?)])
+  @Test(
+    "UTF-8 validation",
+    arguments: [
+      ([0x41, 0x42], nil), ([0xc3, 0xa9], nil), ([0xe2, 0x82, 0xac], nil),
+      ([0xf0, 0x9f, 0x8e, 0xac], nil), ([0xc0, 0xaf], 0), ([0xe0, 0x80, 0xaf], 0),
+      ([0xed, 0xa0, 0x80], 0), ([0xf4, 0x90, 0x80, 0x80], 0), ([0x41, 0xc3], 1),
+      ([0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47, 0x48, 0x80], 8),
+    ] as [([UInt8], Int?)]
+  )
   func utf8Validation(bytes: [UInt8], invalidAt: Int?) {
     let result = bytes.withUnsafeBufferPointer { UTF8Validator.firstInvalidOffset(in: $0) }
     #expect(result == invalidAt)

@@ -25,7 +25,9 @@ struct Workspace {
   }
 
   func read(_ name: String) -> String? {
-    FileManager.default.contents(atPath: path + "/" + name).map { String(decoding: $0, as: UTF8.self) }
+    FileManager.default.contents(atPath: path + "/" + name).map {
+      String(decoding: $0, as: UTF8.self)
+    }
   }
 
   func split(
@@ -34,8 +36,10 @@ struct Workspace {
     rejects: Bool = true
   ) throws -> SplitSummary {
     let splitter = TSVSplitter(
-      dataset: .nameBasics, destination: .chunks(directory: path + "/chunks", rowsPerChunk: rows),
-      rejectsPath: rejects ? path + "/rejects.tsv" : nil)
+      dataset: .nameBasics,
+      destination: .chunks(directory: path + "/chunks", rowsPerChunk: rows),
+      rejectsPath: rejects ? path + "/rejects.tsv" : nil
+    )
     return try splitter.run(input: FileInput(path: input))
   }
 }
@@ -68,7 +72,8 @@ let row3 = "nm3\tC\t1950\t2000\tactress,writer\ttt2,tt3\n"
 
     #expect(
       workspace.read("chunks/chunks.mk")?.hasSuffix("name.basics.chunks := 000001 000002\n")
-        == true)
+        == true
+    )
   }
 
   @Test("stale chunks of an earlier split are removed")
@@ -85,14 +90,16 @@ let row3 = "nm3\tC\t1950\t2000\tactress,writer\ttt2,tt3\n"
   @Test("CRLF, BOM and missing final newline")
   func lineEndingsAndBOM() throws {
     let workspace = try Workspace()
-    let text = "\u{FEFF}" + header.replacingOccurrences(of: "\n", with: "\r\n")
+    let text =
+      "\u{FEFF}" + header.replacingOccurrences(of: "\n", with: "\r\n")
       + row1.replacingOccurrences(of: "\n", with: "\r\n") + row2.dropLast()
     let input = try workspace.write(text, to: "in.tsv")
     let summary = try workspace.split(input)
     #expect(summary.rowsWritten == 2)
     #expect(
       workspace.read("chunks/000001.copy")
-        == "nm1\tA\t1900\t\\N\t{actor}\t{tt1}\nnm2\tB\t\\N\t\\N\t\\N\t\\N\n")
+        == "nm1\tA\t1900\t\\N\t{actor}\t{tt1}\nnm2\tB\t\\N\t\\N\t\\N\t\\N\n"
+    )
   }
 
   @Test("bad rows go to rejects with line numbers")
@@ -119,7 +126,10 @@ let row3 = "nm3\tC\t1950\t2000\tactress,writer\ttt2,tt3\n"
     let input = try workspace.write(header + row1 + "nm9\tbad\n", to: "in.tsv")
     #expect(
       throws: SplitError.invalidRow(
-        path: input, line: 3, rejection: Rejection(reason: "expected 6 fields, found 2"))
+        path: input,
+        line: 3,
+        rejection: Rejection(reason: "expected 6 fields, found 2")
+      )
     ) {
       try workspace.split(input, rejects: false)
     }
@@ -131,7 +141,10 @@ let row3 = "nm3\tC\t1950\t2000\tactress,writer\ttt2,tt3\n"
     let input = try workspace.write("tconst\tfoo\n" + row1, to: "in.tsv")
     #expect(
       throws: SplitError.headerMismatch(
-        path: input, expected: Dataset.nameBasics.header, found: "tconst\tfoo")
+        path: input,
+        expected: Dataset.nameBasics.header,
+        found: "tconst\tfoo"
+      )
     ) {
       try workspace.split(input)
     }

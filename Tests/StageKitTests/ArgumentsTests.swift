@@ -11,7 +11,9 @@ import Testing
   @Test("values, flags and positionals")
   func mixedArguments() throws {
     let arguments = try Arguments(
-      ["--rows", "10", "-o", "out", "--stdout", "in.tsv", "-"], options: options)
+      ["--rows", "10", "-o", "out", "--stdout", "in.tsv", "-"],
+      options: options
+    )
     #expect(try arguments.integer("--rows", default: 1, range: 1...100) == 10)
     #expect(arguments.value("--output") == "out")
     #expect(arguments.has("--stdout"))

@@ -12,13 +12,18 @@ import Testing
   /// Digests from FIPS 180-4's examples and `sha256sum`.
   static let vectors = [
     Vector(input: "", digest: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
-    Vector(input: "abc", digest: "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+    Vector(
+      input: "abc",
+      digest: "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    ),
     Vector(
       input: "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
-      digest: "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"),
+      digest: "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"
+    ),
     Vector(
       input: String(repeating: "a", count: 1000),
-      digest: "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3"),
+      digest: "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3"
+    ),
   ]
 
   @Test("digest of one piece", arguments: vectors)

@@ -1,0 +1,178 @@
+import Foundation
+import Testing
+
+/// The main job through the real Makefile and tools, from a gzip served
+/// over HTTP on 127.0.0.1 into a PostgreSQL database made for each test.
+@Suite(.serialized, .enabled(if: Harness.isAvailable || Harness.isRequired))
+struct MainJobTests {
+  static let sample = Harness.fixtures + "/name.basics.sample.tsv"
+
+  /// A served gzip of the name.basics sample and a spool directory.
+  struct Setup {
+    let directory: String
+    let server: FileServer
+    let database: TestDatabase
+    var work: String { directory + "/work" }
+    var source: String { server.url("name.basics.tsv.gz") }
+
+    init() throws {
+      directory = try Harness.temporaryDirectory("e2e")
+      let served = directory + "/served"
+      try FileManager.default.createDirectory(atPath: served, withIntermediateDirectories: true)
+      let gzip = try run([
+        "sh", "-c", "gzip -n -c \"$0\" > \"$1\"", MainJobTests.sample,
+        served + "/name.basics.tsv.gz",
+      ])
+      guard gzip.status == 0 else { throw HarnessError("gzip failed: \(gzip.transcript)") }
+      server = try FileServer(directory: served)
+      database = try TestDatabase()
+    }
+
+    /// Runs make in the project with this setup's WORK, SOURCE and database.
+    func make(_ arguments: [String] = []) throws -> ProcessOutput {
+      try run(
+        [
+          "make", "--no-print-directory", "-C", Harness.projectRoot, "WORK=\(work)",
+          "SOURCE=\(source)",
+        ]
+          + arguments,
+        environment: database.environment
+      )
+    }
+  }
+
+  /// The sample's data rows, split into fields.
+  static func sampleRows() throws -> [[String]] {
+    let text = try String(contentsOfFile: sample, encoding: .utf8)
+    return text.split(separator: "\n").dropFirst().map {
+      $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+    }
+  }
+
+  /// Reads a name.basics table back in the source's TSV form: NULL as \N
+  /// and arrays joined with commas.
+  static func exportAsSource(_ database: TestDatabase, table: String) throws -> [String] {
+    try database.query(
+      """
+      SELECT concat_ws(E'\\t', nconst, coalesce(primary_name, '\\N'),
+        coalesce(birth_year::text, '\\N'), coalesce(death_year::text, '\\N'),
+        coalesce(array_to_string(primary_professions, ','), '\\N'),
+        coalesce(array_to_string(known_for_titles, ','), '\\N'))
+      FROM \(table) ORDER BY nconst
+      """
+    )
+  }
+
+  @Test("make loads the sample over HTTP")
+  func makeLoadsSample() throws {
+    guard Harness.checkAvailable() else { return }
+    let setup = try Setup()
+    let result = try setup.make()
+    #expect(result.status == 0, "\(result.transcript)")
+
+    let database = setup.database
+    #expect(try database.scalar("SELECT count(*) FROM name_basics") == "999")
+    #expect(
+      try database.scalar(
+        """
+        SELECT concat_ws('|', primary_name, birth_year, death_year, primary_professions,
+          known_for_titles) FROM name_basics WHERE nconst = 'nm0000001'
+        """
+      )
+        == "Fred Astaire|1899|1987|{soundtrack,actor,miscellaneous}|"
+        + "{tt0053137,tt0031983,tt0050419,tt0072308}"
+    )
+
+    let rows = try Self.sampleRows()
+    let columns = [
+      (2, "birth_year"), (3, "death_year"), (4, "primary_professions"), (5, "known_for_titles"),
+    ]
+    for (index, column) in columns {
+      let expectedNulls = rows.filter { $0[index] == "\\N" }.count
+      let nulls = try database.scalar("SELECT count(*) FROM name_basics WHERE \(column) IS NULL")
+      #expect(nulls == String(expectedNulls), "NULLs in \(column)")
+    }
+    #expect(
+      try database.scalar("SELECT count(*) FROM name_basics WHERE '\\N' = ANY(primary_professions)")
+        == "0"
+    )
+
+    // Every value reads back as in the source once NULL is written \N
+    // and arrays are joined with commas again.
+    let source = try String(contentsOfFile: Self.sample, encoding: .utf8)
+      .split(separator: "\n").dropFirst().map(String.init).sorted()
+    #expect(try Self.exportAsSource(database, table: "name_basics") == source)
+  }
+
+  @Test("pipe of the four tools gives the same table")
+  func pipeGivesSameTable() throws {
+    guard Harness.checkAvailable() else { return }
+    let setup = try Setup()
+    #expect(try setup.make().status == 0)
+
+    let pipeline = [
+      Harness.tool("fetch") + " \"$0\"", Harness.tool("inflate"),
+      Harness.tool("split") + " --dataset name.basics --stdout",
+      Harness.tool("load") + " --table name_basics_2 --create -",
+    ].joined(separator: " | ")
+    let result = try run(
+      ["bash", "-o", "pipefail", "-c", pipeline, setup.source],
+      environment: setup.database.environment
+    )
+    #expect(result.status == 0, "\(result.transcript)")
+
+    let database = setup.database
+    #expect(try database.scalar("SELECT count(*) FROM name_basics_2") == "999")
+    let difference = """
+      SELECT count(*) FROM ((TABLE name_basics EXCEPT ALL TABLE name_basics_2)
+        UNION ALL (TABLE name_basics_2 EXCEPT ALL TABLE name_basics)) AS d
+      """
+    #expect(try database.scalar(difference) == "0")
+  }
+
+  @Test("rerun after a failed chunk loads only it")
+  func rerunLoadsOnlyFailedChunk() throws {
+    guard Harness.checkAvailable() else { return }
+    let setup = try Setup()
+    let first = try setup.make(["CHUNK_ROWS=100"])
+    #expect(first.status == 0, "\(first.transcript)")
+    #expect(try setup.database.scalar("SELECT count(*) FROM name_basics") == "999")
+
+    let again = try setup.make(["CHUNK_ROWS=100"])
+    #expect(again.status == 0, "\(again.transcript)")
+    #expect(again.standardOutput.contains("nothing to load"), "\(again.transcript)")
+    #expect(!again.standardError.contains("loaded"), "\(again.transcript)")
+
+    // Load the same chunks into a fresh database with chunk 4 damaged:
+    // load refuses it (its SHA-256 no longer matches the manifest) and
+    // make -k goes on with the other chunks.
+    let retry = try TestDatabase()
+    try FileManager.default.removeItem(atPath: setup.work + "/loaded")
+    let chunk = setup.work + "/chunks/name.basics/000004.copy"
+    let original = try Data(contentsOf: URL(fileURLWithPath: chunk))
+    try (original + Data("garbage\n".utf8)).write(to: URL(fileURLWithPath: chunk))
+    let makeRetry = { (arguments: [String]) in
+      try run(
+        [
+          "make", "--no-print-directory", "-C", Harness.projectRoot, "WORK=\(setup.work)",
+          "SOURCE=\(setup.source)", "CHUNK_ROWS=100",
+        ] + arguments,
+        environment: retry.environment
+      )
+    }
+    let failed = try makeRetry(["-k", "-j2"])
+    #expect(failed.status != 0, "\(failed.transcript)")
+    #expect(failed.standardError.contains("000004.copy"), "\(failed.transcript)")
+    #expect(try retry.scalar("SELECT count(*) FROM name_basics") == "900")
+    #expect(!FileManager.default.fileExists(atPath: setup.work + "/loaded/name.basics/000004.ok"))
+    #expect(FileManager.default.fileExists(atPath: setup.work + "/loaded/name.basics/000005.ok"))
+
+    try original.write(to: URL(fileURLWithPath: chunk))
+    let fixed = try makeRetry([])
+    #expect(fixed.status == 0, "\(fixed.transcript)")
+    #expect(fixed.standardError.contains("000004.copy: loaded 100 rows"), "\(fixed.transcript)")
+    #expect(!fixed.standardError.contains("000005.copy"), "\(fixed.transcript)")
+    #expect(try retry.scalar("SELECT count(*) FROM name_basics") == "999")
+    #expect(try retry.scalar("SELECT count(*) FROM stageload_ledger") == "10")
+  }
+}
