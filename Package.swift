@@ -6,8 +6,9 @@ let package = Package(
   targets: [
     .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ"),
     .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+    .systemLibrary(name: "CCrypto", path: "Sources/CCrypto"),
 
-    .target(name: "StageKit"),
+    .target(name: "StageKit", dependencies: ["CCrypto"]),
     .target(name: "Datasets"),
     .target(name: "Fetching", dependencies: ["StageKit"]),
     .target(name: "Inflating", dependencies: ["StageKit", "CZlib"]),

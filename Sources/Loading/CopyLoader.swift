@@ -167,7 +167,7 @@ package final class CopyLoader {
     let block = UnsafeMutablePointer<CChar>.allocate(capacity: Self.blockSize)
     defer { block.deallocate() }
     let buffer = UnsafeMutableRawBufferPointer(start: block, count: Self.blockSize)
-    var digest = SHA256()
+    let digest = SHA256()
     var readError: Error?
     while true {
       let count: Int
@@ -239,7 +239,7 @@ package final class CopyLoader {
     }
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: blockSize, alignment: 16)
     defer { buffer.deallocate() }
-    var digest = SHA256()
+    let digest = SHA256()
     while true {
       let count = try input.read(into: buffer)
       if count == 0 { break }

@@ -4,9 +4,13 @@ import StageKit
 /// Writes COPY text into numbered chunk files in one directory, each
 /// created atomically, and records them in a manifest.
 ///
-/// Chunk files are `000001.copy`, `000002.copy` and so on. `finish()` writes
-/// `chunks.mk`, a makefile line naming the chunks, and then `manifest.tsv`;
-/// the manifest appears last, so its presence means the whole set is there.
+/// Chunk files are `000001.copy`, `000002.copy` and so on. `finish()` syncs
+/// them all to disk, then writes `chunks.mk`, a makefile line naming the
+/// chunks, and then `manifest.tsv`. The manifest appears last, so its
+/// presence means the whole set is there and durable. Syncing once at the
+/// end, not per chunk, lets the kernel write chunks back while split works;
+/// a crash before the manifest leaves chunks that no manifest lists, and
+/// the next split deletes them.
 final class ChunkWriter {
   let directory: String
   let datasetName: String
@@ -54,7 +58,7 @@ final class ChunkWriter {
   /// Commits the current chunk file and adds its manifest entry.
   func endChunk(firstLine: Int, rows: Int) throws {
     guard let (file, name) = current else { return }
-    try file.commit()
+    try file.commit(durable: false)
     manifest.entries.append(
       Manifest.Entry(chunk: name, firstLine: firstLine, rows: rows, sha256: digest.finalizeHex())
     )
@@ -63,6 +67,9 @@ final class ChunkWriter {
 
   /// Writes `chunks.mk` and then `manifest.tsv`, each atomically.
   func finish() throws {
+    for entry in manifest.entries {
+      try AtomicFile.sync(path: directory + "/" + entry.chunk)
+    }
     let numbers = manifest.entries.map { $0.chunk.replacingOccurrences(of: ".copy", with: "") }
     let makefile =
       "# Chunks of \(datasetName) written by split; read by the Makefile's load phase.\n"

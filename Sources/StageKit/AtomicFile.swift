@@ -38,15 +38,27 @@ package final class AtomicFile {
   }
 
   /// Syncs the part file and renames it to the final name with `rename(2)`.
-  package func commit() throws {
-    try output.sync()
+  ///
+  /// - Parameter durable: Whether to `fsync` the file and its directory.
+  ///   Pass false only when a later, durable file vouches for this one, as
+  ///   split's manifest vouches for its chunks after syncing them itself.
+  package func commit(durable: Bool = true) throws {
+    if durable { try output.sync() }
     try output.close()
     guard rename(partPath, path) == 0 else {
       throw SystemError("cannot rename \(partPath) to final name", path: path)
     }
     finished = true
     if let cleanup { Interruption.remove(cleanup) }
-    Self.syncDirectory(of: path)
+    if durable { Self.syncDirectory(of: path) }
+  }
+
+  /// Flushes the file at `path` to disk with `fsync(2)`.
+  package static func sync(path: String) throws {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw SystemError("cannot open", path: path) }
+    defer { close(fd) }
+    guard fsync(fd) == 0 else { throw SystemError("fsync failed", path: path) }
   }
 
   /// Closes and removes the part file.

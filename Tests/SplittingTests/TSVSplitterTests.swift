@@ -66,7 +66,7 @@ let row3 = "nm3\tC\t1950\t2000\tactress,writer\ttt2,tt3\n"
 
     let second = workspace.read("chunks/000002.copy")
     #expect(second == "nm3\tC\t1950\t2000\t{actress,writer}\t{tt2,tt3}\n")
-    var digest = SHA256()
+    let digest = SHA256()
     digest.update(Array((second ?? "").utf8))
     #expect(manifest.entries[1].sha256 == digest.finalizeHex())
 

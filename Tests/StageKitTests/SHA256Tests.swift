@@ -28,14 +28,14 @@ import Testing
 
   @Test("digest of one piece", arguments: vectors)
   func digestOfOnePiece(vector: Vector) {
-    var hash = SHA256()
+    let hash = SHA256()
     hash.update(Array(vector.input.utf8))
     #expect(hash.finalizeHex() == vector.digest)
   }
 
   @Test("digest fed in uneven pieces", arguments: vectors)
   func digestFedInPieces(vector: Vector) {
-    var hash = SHA256()
+    let hash = SHA256()
     let bytes = Array(vector.input.utf8)
     var start = 0
     var size = 1
@@ -53,9 +53,9 @@ import Testing
     // Lengths around the 56-byte padding limit and the 64-byte block.
     for length in [55, 56, 57, 63, 64, 65, 119, 120, 128] {
       let bytes = [UInt8](repeating: 0x61, count: length)
-      var whole = SHA256()
+      let whole = SHA256()
       whole.update(bytes)
-      var split = SHA256()
+      let split = SHA256()
       split.update(Array(bytes[..<(length / 2)]))
       split.update(Array(bytes[(length / 2)...]))
       #expect(whole.finalizeHex() == split.finalizeHex(), "length \(length)")

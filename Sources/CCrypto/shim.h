@@ -1,0 +1,2 @@
+// OpenSSL's libcrypto digests (libssl-dev, which libpq-dev depends on).
+#include <openssl/evp.h>
