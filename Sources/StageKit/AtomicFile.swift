@@ -42,6 +42,7 @@ package final class AtomicFile {
   /// - Parameter durable: Whether to `fsync` the file and its directory.
   ///   Pass false only when a later, durable file vouches for this one, as
   ///   split's manifest vouches for its chunks after syncing them itself.
+  /// - Throws: `SystemError` when syncing, closing or renaming fails.
   package func commit(durable: Bool = true) throws {
     if durable { try output.sync() }
     try output.close()
