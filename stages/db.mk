@@ -15,9 +15,10 @@ EMBEDDED_PGPORT ?= 5432
 EMBEDDED_PGUSER ?= postgres
 EMBEDDED_PGDATABASE ?= imdb
 
-# $(value) reads a password containing '$' without expanding it.
 embedded_socket_dirs := $(abspath $(WORK))/pg/socket \
   $(if $(realpath $(WORK)/pg),$(realpath $(WORK)/pg)/socket)
+
+# $(value) reads a password containing '$' without expanding it.
 ifneq ($(value DATABASE_URL),)
 DB_MODE := external
 DB_NAMED_BY := DATABASE_URL

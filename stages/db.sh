@@ -20,7 +20,8 @@
 set -euo pipefail
 
 readonly server_os_user=postgres
-# Linux limits a Unix socket path to 107 bytes (sun_path is 108 bytes with the NUL).
+# Maximum length of a Unix socket path on Linux: sun_path is 108 bytes
+# including the terminating NUL (unix(7)).
 readonly max_socket_path=107
 
 die() {
@@ -74,10 +75,16 @@ find_server() {
     die 69 "PostgreSQL server not found (no initdb in 'pg_config --bindir' or /usr/lib/postgresql/*/bin); install it with: apt-get install postgresql"
   if [[ -n $version ]]; then
     local found
-    found=$("$bindir/postgres" --version | sed -E 's/.* ([0-9]+)[.0-9]*.*/\1/')
+    found=$(server_version)
+    found=${found%%.*}
     [[ $found == "$version" ]] ||
       die 69 "the cluster in $work/pg was created by PostgreSQL $version, but the server found is version $found; install postgresql-$version, or run 'make clean' to recreate the cluster (this deletes the loaded data)"
   fi
+}
+
+# Print the server's version, for example 15.18.
+server_version() {
+  "$bindir/postgres" --version | sed -E 's/^[^0-9]*([0-9][0-9.]*).*/\1/'
 }
 
 find_psql() {
@@ -148,7 +155,7 @@ locate_cluster() {
   cluster=/var/tmp/stageload-$hash
   if [[ -e $cluster || -L $cluster ]]; then
     # /var/tmp is writable by everyone, so accept only a directory that the
-    # server's user owns and nobody else can enter.
+    # server's user owns and no other user can enter.
     if [[ -L $cluster || ! -d $cluster ]] ||
       [[ $(stat -c '%U %a' -- "$cluster") != "$owner 700" ]]; then
       die 73 "$cluster exists but is not a private directory of user $owner; remove it and retry"
@@ -172,16 +179,16 @@ init_cluster() {
     return
   fi
   if [[ -d $data ]] && [[ -n $(ls -A -- "$data") ]]; then
-    die 73 "$work/pg/data is not empty but has no PG_VERSION (an interrupted initdb?); run 'make clean' and retry"
+    die 73 "$work/pg/data is not empty but has no PG_VERSION, probably left by an interrupted initdb; run 'make clean' and retry"
   fi
   if ! run_as "$owner" "$bindir/initdb" --pgdata="$data" --username="$PGUSER" \
     --encoding=UTF8 --no-locale --auth=trust >"$cluster/initdb.log" 2>&1; then
     tail -n 5 -- "$cluster/initdb.log" >&2
-    die 70 "initdb failed; see $work/pg/initdb.log"
+    die 73 "initdb failed; see $work/pg/initdb.log"
   fi
 
-  # Only local socket connections, without a password: the socket directory
-  # is private to the server's user (and root).
+  # Allow local socket connections only, without a password, because the
+  # socket directory is private to the server's user and root.
   write_as_owner "$data/pg_hba.conf" <<'EOF'
 # Written by stages/db.sh: Unix socket connections only, trusted.
 # TYPE  DATABASE  USER  METHOD
@@ -192,6 +199,14 @@ EOF
 
 # Rewrite the server settings on every start, so a changed script takes
 # effect at the next restart.
+#
+# Bulk-load settings: with wal_level = minimal, PostgreSQL writes no WAL for
+# data loaded into a table created or truncated in the same transaction, and
+# it requires max_wal_senders = 0 (see wal_level in the PostgreSQL manual).
+# Rare checkpoints cost disk space, because WAL grows to about max_wal_size
+# between two of them.
+# NOTE: load creates its table in a transaction of its own, so chunk loads
+# still write WAL.
 write_settings() {
   local socket_dir=$cluster/socket
   run_as "$owner" mkdir -p -m 700 -- "$socket_dir"
@@ -202,10 +217,7 @@ listen_addresses = ''
 port = $PGPORT
 unix_socket_directories = '${socket_dir//\'/\'\'}'
 
-# Bulk-load settings. wal_level = minimal skips WAL for data written into a
-# table created or truncated in the same transaction, and requires
-# max_wal_senders = 0. Fewer checkpoints cost disk space for WAL: up to about
-# max_wal_size.
+# Bulk load
 wal_level = minimal
 max_wal_senders = 0
 max_wal_size = '8GB'
@@ -226,8 +238,10 @@ is_running() {
 
 start_server() {
   local log=$cluster/postgresql.log
+  # 9>&- closes the lock, which the server would otherwise inherit and hold
+  # for as long as it runs.
   if ! run_as "$owner" "$bindir/pg_ctl" start --pgdata="$cluster/data" --log="$log" \
-    --wait --timeout=120 --silent; then
+    --wait --timeout=120 --silent 9>&-; then
     tail -n 5 -- "$log" >&2 || true
     die 69 "PostgreSQL failed to start; see $work/pg/postgresql.log"
   fi
@@ -272,7 +286,7 @@ cmd_start() {
     ((quiet)) || echo "db: PostgreSQL is already running in $work/pg (socket $cluster/socket)"
   else
     start_server
-    echo "db: started PostgreSQL $("$bindir/postgres" --version | awk '{print $NF}') in $work/pg (socket $cluster/socket)"
+    echo "db: started PostgreSQL $(server_version) in $work/pg (socket $cluster/socket)"
   fi
   ensure_database
 }

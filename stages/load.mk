@@ -34,9 +34,21 @@ load: $(addprefix load-,$(DATASETS))
 
 ifdef CHUNKS_OF
 chunk_list := $(WORK)/chunks/$(CHUNKS_OF)/chunks.mk
+# The single-letter options, such as "knr" for make -k -n, lead MAKEFLAGS;
+# long options such as --no-builtin-rules are dropped.
+make_letter_flags := $(filter-out --%,$(firstword -$(MAKEFLAGS)))
+dry_run := $(findstring n,$(make_letter_flags))
+
+ifneq ($(wildcard $(chunk_list)),)
 include $(chunk_list)
 ifeq ($(origin $(CHUNKS_OF).chunks),undefined)
 $(error $(chunk_list) does not define $(CHUNKS_OF).chunks; delete $(WORK)/chunks/$(CHUNKS_OF) and run make again)
+endif
+else ifneq ($(dry_run),)
+# make -n did not run the split, so the chunks are not known yet.
+$(info make -n: the chunks of $(CHUNKS_OF) are known only after the split)
+else
+$(error $(chunk_list) not found, although the split finished; delete $(WORK)/chunks/$(CHUNKS_OF) and run make again)
 endif
 
 chunk_dir := $(WORK)/chunks/$(CHUNKS_OF)
@@ -46,10 +58,11 @@ load_chunk = $(LOAD) --dataset $(CHUNKS_OF) --table $(call table_of,$(CHUNKS_OF)
 load-chunks: $(patsubst %,$(marker_dir)/%.ok,$($(CHUNKS_OF).chunks))
 
 # The marker depends on the chunk file, so a chunk that a new split rewrote
-# is loaded again. The command is echoed without its failure handling.
+# is loaded again. The command is echoed, unless make -s, without its failure
+# handling.
 $(marker_dir)/%.ok: $(chunk_dir)/%.copy | $(marker_dir)/table.ok $(LOAD) $(DB_READY)
 	@rm -f $(@:.ok=.failed)
-	@echo '$(load_chunk)'
+	$(if $(findstring s,$(make_letter_flags)),,@echo '$(load_chunk)')
 	@$(load_chunk) || { status=$$?; echo "load exited with status $$status" > $(@:.ok=.failed); exit $$status; }
 	@touch $@
 endif

@@ -1,4 +1,6 @@
 # Split stage: $(WORK)/chunks/NAME/ from the download, through inflate | split.
+# Rows that fail validation go to $(WORK)/rejects/NAME/split.tsv, with their
+# line number and the reason, and the split goes on.
 #
 # split writes the chunks, then chunks.mk, then manifest.tsv, so the manifest
 # is the target. pipefail makes a failed inflate fail the rule even when split
@@ -8,8 +10,9 @@
 
 define split_rule
 $(WORK)/chunks/$(1)/manifest.tsv: $(WORK)/download/$(1).tsv.gz | $(INFLATE) $(SPLIT)
-	@mkdir -p $$(@D)
-	$(INFLATE) $$< | $(SPLIT) --dataset $(1) --rows $(CHUNK_ROWS) --out $$(@D)
+	@mkdir -p $$(@D) $(WORK)/rejects/$(1)
+	$(INFLATE) $$< | $(SPLIT) --dataset $(1) --rows $(CHUNK_ROWS) --out $$(@D) \
+	  --rejects $(WORK)/rejects/$(1)/split.tsv
 endef
 
 $(foreach dataset_name,$(DATASETS),$(eval $(call split_rule,$(dataset_name))))

@@ -7,7 +7,7 @@
 REPORT_SH := stages/report.sh
 RUN_STAMP := $(WORK)/run.started
 dataset_tables := $(foreach dataset_name,$(DATASETS),$(dataset_name)=$(call table_of,$(dataset_name)))
-print_summary := $(REPORT_SH) summary $(WORK) $(RUN_STAMP) $(dataset_tables)
+summary_arguments := $(WORK) $(RUN_STAMP) $(dataset_tables)
 
 .PHONY: status summary
 
@@ -15,4 +15,4 @@ status:
 	@$(REPORT_SH) status $(WORK) $(dataset_tables)
 
 summary: | $(DB_READY)
-	@$(print_summary)
+	@$(REPORT_SH) summary $(summary_arguments)

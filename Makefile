@@ -1,0 +1,139 @@
+# stageload: load IMDb's gzipped TSV datasets into PostgreSQL.
+#
+# Every step is a file target under $(WORK), so a rerun does only what is
+# missing or failed:
+#   $(WORK)/download/NAME.tsv.gz      fetch SOURCE               stages/fetch.mk
+#   $(WORK)/chunks/NAME/manifest.tsv  inflate | split            stages/split.mk
+#   $(WORK)/loaded/NAME/table.ok      load --create              stages/load.mk
+#   $(WORK)/loaded/NAME/000001.ok     load one chunk             stages/load.mk
+# The database is an embedded PostgreSQL cluster in $(WORK)/pg unless
+# DATABASE_URL or PGHOST names another one (stages/db.mk). `make help` lists
+# the targets and variables.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -ec
+.DELETE_ON_ERROR:
+.SUFFIXES:
+MAKEFLAGS += --no-builtin-rules
+.DEFAULT_GOAL := all
+
+DATASET ?= name.basics
+DATASETS ?= $(DATASET)
+# Expanded once per dataset, with $(dataset) set to the dataset's name. A
+# SOURCE without $(dataset) names one file, so it needs exactly one dataset.
+SOURCE ?= https://datasets.imdbws.com/$(dataset).tsv.gz
+CHUNK_ROWS ?= 100000
+WORK ?= work
+
+# Make splits file names at spaces, so reject them before anything runs.
+ifneq ($(words $(CURDIR)),1)
+$(error the project path '$(CURDIR)' contains a space, which make cannot handle in file names; clone the project to a path without spaces)
+endif
+ifneq ($(words $(WORK)),1)
+$(error WORK='$(WORK)' must be one path without spaces)
+endif
+ifeq ($(strip $(DATASETS)),)
+$(error DATASETS is empty; name at least one dataset, for example DATASETS=name.basics)
+endif
+ifeq ($(findstring $$(dataset),$(value SOURCE)),)
+ifneq ($(words $(DATASETS)),1)
+$(error SOURCE names one file, but DATASETS lists $(words $(DATASETS)) datasets; load them one at a time, or put $$(dataset) in SOURCE where the dataset name goes)
+endif
+endif
+
+# STAGELOAD_BIN names a directory of prebuilt tools, and make then runs no
+# `swift build`. `make test` sets it for the tests, because a make run by a
+# test would otherwise wait for the build lock that `swift test` holds.
+ifneq ($(STAGELOAD_BIN),)
+BIN := $(STAGELOAD_BIN)
+else
+BIN := .build/release
+endif
+FETCH := $(BIN)/fetch
+INFLATE := $(BIN)/inflate
+SPLIT := $(BIN)/split
+LOAD := $(BIN)/load
+TOOLS := $(FETCH) $(INFLATE) $(SPLIT) $(LOAD)
+
+include stages/db.mk
+include stages/fetch.mk
+include stages/split.mk
+include stages/load.mk
+include stages/summary.mk
+
+.PHONY: all build test clean help fmt lint check
+
+# The load and the summary run in a second make, so that the summary is
+# printed even when a chunk fails, and make still exits with the failure.
+all: build $(DB_READY)
+	@mkdir -p $(WORK) && touch $(RUN_STAMP)
+	+@$(MAKE) --no-print-directory load || status=$$?; \
+	  $(REPORT_SH) summary --timed $(summary_arguments); \
+	  exit $${status:-0}
+
+# The stage rules list the tools as order-only prerequisites: a rebuilt tool
+# does not make finished downloads, splits or loads out of date.
+ifneq ($(STAGELOAD_BIN),)
+build: $(TOOLS)
+$(TOOLS):
+	@echo "build: $@ not found; STAGELOAD_BIN=$(STAGELOAD_BIN) must contain fetch, inflate, split and load" >&2
+	@exit 66
+else
+build:
+	swift build -c release
+$(TOOLS) &:
+	swift build -c release
+endif
+
+# The tests get the release tools and the database through the environment:
+# STAGELOAD_BIN and either DATABASE_URL or PGHOST, PGPORT, PGUSER and
+# PGDATABASE. make exports its command-line variables, so they and the MAKE*
+# variables are removed: a make run by a test starts fresh, without this
+# make's settings and job server.
+test_env_unset := MAKEFLAGS MFLAGS MAKEOVERRIDES MAKELEVEL MAKE_TERMOUT MAKE_TERMERR \
+  DATASET DATASETS SOURCE CHUNK_ROWS WORK CHUNKS_OF
+
+test: build $(DB_READY)
+	env $(addprefix -u ,$(test_env_unset)) STAGELOAD_BIN=$(abspath $(BIN)) swift test
+
+# Removes only what the stages write, then $(WORK) itself if it is empty.
+clean:
+	$(DB_SH) clean $(WORK)
+	rm -rf $(addprefix $(WORK)/,download chunks loaded rejects run.started)
+	@if [[ -d $(WORK) ]]; then rmdir --ignore-fail-on-non-empty $(WORK); fi
+
+fmt:
+	swift format -i -r Sources Tests Package.swift
+
+lint:
+	swift format lint --strict -r Sources Tests Package.swift
+
+check: lint test
+
+help:
+	@echo 'Load IMDb datasets into PostgreSQL. Targets:'
+	@echo '  make              build, fetch, split and load every dataset, then print a summary'
+	@echo '  make -j2          load two chunks at a time'
+	@echo '  make -k           keep loading other chunks after one fails; a rerun retries it'
+	@echo '  make build        build the tools (swift build -c release)'
+	@echo '  make test         build, start the database and run swift test'
+	@echo '  make status       chunks loaded, failed and pending per dataset, and rows loaded'
+	@echo '  make summary      the summary of the last run'
+	@echo '  make db-start     start the embedded PostgreSQL (creates it in $(WORK)/pg if missing)'
+	@echo '  make db-stop      stop the embedded PostgreSQL'
+	@echo '  make db-url       print the connection string, password replaced by ***'
+	@echo '  make psql         open psql on the database in use'
+	@echo '  make clean        stop and delete the embedded PostgreSQL, and delete the files'
+	@echo '                    that the stages wrote in $(WORK)'
+	@echo '  make fmt | lint   format or check the Swift sources with swift format'
+	@echo 'Variables (current value):'
+	@echo '  DATASETS=$(DATASETS)  datasets to load, separated by spaces'
+	@echo '  SOURCE=$(value SOURCE)'
+	@echo '      download URL, file:// URL or path; $$(dataset) stands for the dataset name'
+	@echo '  CHUNK_ROWS=$(CHUNK_ROWS)  rows per chunk, used when a dataset is split'
+	@echo '  WORK=$(WORK)  spool directory for downloads, chunks, markers and the embedded database'
+	@echo '  NAME.table    table for dataset NAME (default NAME with . replaced by _)'
+	@echo '  DATABASE_URL  external database; with PGHOST, PGHOSTADDR or PGSERVICE set'
+	@echo '                instead, the tools use the PG* variables'
+	@echo '  STAGELOAD_BIN directory of prebuilt tools; make then runs no swift build'
+	@echo 'Database now: $(DB_MODE)$(if $(DB_NAMED_BY), (named by $(DB_NAMED_BY)))'
