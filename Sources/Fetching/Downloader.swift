@@ -16,6 +16,9 @@ package struct FetchSummary: Sendable {
   /// Whether the server responded with 304 Not Modified and the file was kept.
   package var upToDate = false
   package var retries = 0
+  /// The times the transfer was cancelled and continued with a Range
+  /// request because the output fell behind.
+  package var pauses = 0
   package var finalURL: String
   /// The SHA-256 of the result as hex digits, when it was computed.
   package var sha256: String?

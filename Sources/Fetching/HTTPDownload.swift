@@ -31,7 +31,13 @@ final class HTTPDownload: @unchecked Sendable {
   private var partRecord: DownloadRecord?
   /// Bytes of the result written so far.
   private var offset = 0
+  /// The SHA-256 of the bytes written to standard output.
+  ///
+  /// It is computed only when `--sha256` requests a check. A file is hashed
+  /// after the download instead, because hashing (about 100 MB/s) is slower
+  /// than a fast network and would make the transfer pause.
   private var hasher = SHA256()
+  private let hashes: Bool
   private var expectedTotal: Int?
   private var summary: FetchSummary
 
@@ -50,6 +56,7 @@ final class HTTPDownload: @unchecked Sendable {
     self.url = url
     source = downloader.source
     summary = FetchSummary(finalURL: downloader.source)
+    hashes = downloader.outputPath == nil && downloader.expectedSHA256 != nil
 
     guard let path = downloader.outputPath else {
       part = nil
@@ -68,13 +75,18 @@ final class HTTPDownload: @unchecked Sendable {
   func run() throws -> FetchSummary {
     var retries = 0
     var restarts = 0
-    while true {
+    tries: while true {
       do {
-        if try attempt() { break }
-        if summary.upToDate { return summary }
-        restarts += 1
-        if restarts > 1 {
-          throw FetchError.unexpectedRange(url: source, detail: restartReason)
+        switch try attempt() {
+        case .complete:
+          break tries
+        case .upToDate:
+          return summary
+        case .paused:
+          continue
+        case .restarted(let reason):
+          restarts += 1
+          if restarts > 1 { throw FetchError.unexpectedRange(url: source, detail: reason) }
         }
       } catch let error as FetchError
         where error.isRetryable && retries < settings.retryPolicy.retries
@@ -111,18 +123,31 @@ final class HTTPDownload: @unchecked Sendable {
     return summary
   }
 
-  private var restartReason = ""
   private var lastRetryAfter: String?
+  /// Whether the body may continue with a Range request on standard
+  /// output, which is true only after the sink fell behind and the
+  /// transfer paused.
+  private var continuesAfterPause = false
+
+  /// The result of one try that did not throw.
+  private enum TryResult {
+    case complete
+    case upToDate
+    /// The sink fell behind; the next request continues at `offset`.
+    case paused
+    /// The part was emptied; the next request starts from zero.
+    case restarted(reason: String)
+  }
 
   // MARK: - One try
 
   /// Sends one request and streams its body.
   ///
-  /// - Returns: true when the result is complete, false when the loop must
-  ///   try again at once (a restart from zero, or 304 Not Modified).
+  /// - Returns: Whether the result is complete, or why the loop must send
+  ///   another request at once.
   /// - Throws: `FetchError` for a failed try, `SystemError` for a write error.
-  private func attempt() throws -> Bool {
-    let resuming = part != nil && offset > 0
+  private func attempt() throws -> TryResult {
+    let resuming = offset > 0 && (part != nil || continuesAfterPause)
     let transfer = HTTPTransfer(
       request: makeRequest(resuming: resuming),
       stallTimeout: settings.stallTimeout,
@@ -136,6 +161,12 @@ final class HTTPDownload: @unchecked Sendable {
     lastRetryAfter = head?.retryAfter
     if let finalURL = head?.url { summary.finalURL = finalURL }
 
+    if outcome.paused && outcome.error == nil {
+      continuesAfterPause = true
+      summary.pauses += 1
+      return .paused
+    }
+    continuesAfterPause = false
     if outcome.tooManyRedirects {
       throw FetchError.tooManyRedirects(url: source, limit: HTTPTransfer.maximumRedirects)
     }
@@ -154,18 +185,20 @@ final class HTTPDownload: @unchecked Sendable {
       if let expectedTotal, offset != expectedTotal {
         throw FetchError.shortBody(url: source, received: offset, expected: expectedTotal)
       }
-      return true
+      return .complete
     case .alreadyComplete:
-      return true
+      return .complete
     case .notModified:
       summary.upToDate = true
       part?.discard()
       if let path = settings.outputPath { unlink(path + ".part.meta") }
-      return false
+      return .upToDate
     case .restart(let reason):
-      restartReason = reason
+      guard part != nil else {
+        throw FetchError.unexpectedRange(url: source, detail: reason)
+      }
       try truncatePart()
-      return false
+      return .restarted(reason: reason)
     case .refused:
       throw FetchError.httpStatus(url: source, status: head?.status ?? 0)
     }
@@ -196,34 +229,40 @@ final class HTTPDownload: @unchecked Sendable {
   /// A 200 to a range request means the server ignored the range or its
   /// copy changed (the `If-Range` validator no longer matched), so the part
   /// is truncated before the first new byte is written.
-  private func decide(_ head: ResponseHead, resuming: Bool) throws -> Bool {
+  private func decide(
+    _ head: ResponseHead,
+    resuming: Bool
+  ) throws -> HTTPTransfer.Disposition {
     switch head.status {
     case 200:
       if offset > 0 {
-        if part == nil { return false }
+        guard part != nil else {
+          verdict = .restart(reason: "server sent the whole body again instead of the rest")
+          return .reject
+        }
         try truncatePart()
         summary.restarted = true
       }
       expectedTotal = head.contentLength
       try storePartRecord(head)
       verdict = .body
-      return true
+      return .accept(pausable: head.acceptsRanges && partRecord?.rangeValidator != nil)
     case 206 where resuming:
       guard let range = head.contentRange, range.first == offset else {
         verdict = .restart(reason: "206 response does not start at byte \(offset)")
-        return false
+        return .reject
       }
       if let recorded = partRecord?.length, let total = range.total, recorded != total {
         verdict = .restart(reason: "206 response has length \(total), expected \(recorded)")
-        return false
+        return .reject
       }
       expectedTotal = range.total ?? partRecord?.length
-      if summary.resumedFrom == nil { summary.resumedFrom = offset }
+      if summary.resumedFrom == nil && !continuesAfterPause { summary.resumedFrom = offset }
       verdict = .body
-      return true
+      return .accept(pausable: true)
     case 304 where previous != nil && offset == 0:
       verdict = .notModified
-      return false
+      return .reject
     case 416 where resuming:
       if let total = head.contentRange?.total, total == offset, total == partRecord?.length {
         verdict = .alreadyComplete
@@ -231,17 +270,17 @@ final class HTTPDownload: @unchecked Sendable {
       } else {
         verdict = .restart(reason: "server rejected the range starting at byte \(offset)")
       }
-      return false
+      return .reject
     default:
       verdict = .refused
-      return false
+      return .reject
     }
   }
 
   /// Appends body bytes to the output, on the writer thread.
   private func write(_ bytes: UnsafeRawBufferPointer) throws {
     try output.write(bytes)
-    hasher.update(bytes)
+    if hashes { hasher.update(bytes) }
     offset += bytes.count
     summary.transferredBytes += bytes.count
     settings.onProgress(
@@ -270,27 +309,24 @@ final class HTTPDownload: @unchecked Sendable {
     }
     partRecord = record
     expectedTotal = record.length
-    try hashPart(path: part.partPath, size: size)
     offset = size
   }
 
-  /// Feeds the first `size` bytes of the part file to the hasher.
-  private func hashPart(path: String, size: Int) throws {
+  /// Computes the SHA-256 of the file at `path` as hex digits.
+  private static func sha256(ofFile path: String) throws -> String {
     let input = try FileInput(path: path)
     let buffer = UnsafeMutableRawBufferPointer.allocate(
       byteCount: Downloader.copyBlockSize,
       alignment: 16
     )
     defer { buffer.deallocate() }
-    var remaining = size
-    while remaining > 0 {
-      let count = try input.read(
-        into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<min(buffer.count, remaining)])
-      )
+    var hasher = SHA256()
+    while true {
+      let count = try input.read(into: buffer)
       if count == 0 { break }
       hasher.update(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
-      remaining -= count
     }
+    return hasher.finalizeHex()
   }
 
   /// Empties the part file and removes its record.
@@ -325,9 +361,16 @@ final class HTTPDownload: @unchecked Sendable {
 
   /// Checks the SHA-256, renames the part and writes `FILE.meta`.
   private func finish() throws {
-    let digest = hasher.finalizeHex()
-    summary.sha256 = digest
     summary.bytes = offset
+    let digest: String
+    if let part {
+      digest = try Self.sha256(ofFile: part.partPath)
+    } else if hashes {
+      digest = hasher.finalizeHex()
+    } else {
+      return
+    }
+    summary.sha256 = digest
     if let expected = settings.expectedSHA256, expected.lowercased() != digest {
       let error = FetchError.checksumMismatch(url: source, expected: expected, actual: digest)
       cleanUp(after: error)

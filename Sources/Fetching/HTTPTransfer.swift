@@ -16,14 +16,17 @@ import StageKit
 ///       -> writer thread: `sink`, which writes the file or standard output
 ///
 /// URLSession on Linux has no backpressure: libcurl reads the socket as fast
-/// as it can and queues every piece on the delegate queue, so a slow sink
-/// would let memory grow with the body. A watcher thread therefore estimates
-/// the bytes waiting in both queues every 2 ms and suspends the task above
-/// `highWater`, which takes libcurl's handle off the socket, and resumes it
-/// below `lowWater`. The same thread is the stall watchdog: it cancels the
-/// task when no byte arrived for `stallTimeout` seconds while not suspended.
-/// URLSession's own request timeout is not used for that, because on Linux
-/// it keeps running while the task is suspended.
+/// as it can and queues every piece on the delegate queue. Its `suspend()`
+/// does not help, because it takes the handle off libcurl's multi handle,
+/// which aborts the transfer, and `resume()` sends the request again. So a
+/// watcher thread estimates the bytes waiting in both queues every 2 ms and,
+/// when `decide` allowed it, pauses by cancelling the task above
+/// `highWater`. The caller then continues the body with a Range request
+/// once the sink has drained. The same thread is the stall watchdog: it
+/// cancels the task when no byte arrived for `stallTimeout` seconds, and
+/// marks the outcome as stalled. (With Swift 6.3.1 on Linux, URLSession's
+/// request timeout also restarts with every piece, but its error does not
+/// tell a stall from other timeouts.)
 ///
 /// `URLSession` follows redirects itself, up to `maximumRedirects`.
 final class HTTPTransfer: NSObject, URLSessionDataDelegate, @unchecked Sendable {
@@ -39,11 +42,22 @@ final class HTTPTransfer: NSObject, URLSessionDataDelegate, @unchecked Sendable 
     var stalled = false
     /// A redirect chain was longer than `maximumRedirects`.
     var tooManyRedirects = false
+    /// The watcher cancelled the task because the sink fell behind; the
+    /// rest of the body is still to be fetched.
+    var paused = false
+  }
+
+  /// What to do with a response, as `decide` returns it.
+  enum Disposition {
+    /// Cancel the task without reading the body.
+    case reject
+    /// Read the body. With `pausable`, the transfer may stop early with
+    /// `Outcome.paused` when the sink falls behind.
+    case accept(pausable: Bool)
   }
 
   static let maximumRedirects = 10
-  static let highWater = 4 << 20
-  static let lowWater = 1 << 20
+  static let highWater = 8 << 20
   /// The largest piece libcurl hands over at once (its default
   /// CURL_MAX_WRITE_SIZE), used to estimate the bytes in queued callbacks.
   static let pieceSize = 16 << 10
@@ -51,15 +65,11 @@ final class HTTPTransfer: NSObject, URLSessionDataDelegate, @unchecked Sendable 
 
   private let request: URLRequest
   private let stallTimeout: TimeInterval
-  private let decide: (ResponseHead) throws -> Bool
+  private let decide: (ResponseHead) throws -> Disposition
   private let sink: (UnsafeRawBufferPointer) throws -> Void
 
   private let delegateQueue = OperationQueue()
   private let state = NSCondition()
-  /// Serializes suspend, resume and cancel with the completion callback,
-  /// because corelibs Foundation stops with a fatal error when a suspend it
-  /// has queued runs after the task completed.
-  private let flowLock = NSLock()
   private let writerDone = DispatchSemaphore(value: 0)
   private let watcherDone = DispatchSemaphore(value: 0)
 
@@ -69,22 +79,21 @@ final class HTTPTransfer: NSObject, URLSessionDataDelegate, @unchecked Sendable 
   private var pendingBytes = 0
   private var completed = false
   private var cancelled = false
-  private var paused = false
-  private var resumeScheduled = false
+  private var pausable = false
   private var lastActivity = Date()
   private var redirects = 0
 
   /// - Parameters:
   ///   - request: The GET request, with any `Range` and conditional headers.
   ///   - stallTimeout: Seconds without a byte after which the transfer fails.
-  ///   - decide: Called with the final response before its body; returns
-  ///     whether to read the body. Returning false or throwing cancels.
+  ///   - decide: Called with the final response before its body. Throwing
+  ///     cancels the task like `.reject`.
   ///   - sink: Receives the body in order; an error it throws cancels the
   ///     transfer.
   init(
     request: URLRequest,
     stallTimeout: TimeInterval,
-    decide: @escaping (ResponseHead) throws -> Bool,
+    decide: @escaping (ResponseHead) throws -> Disposition,
     sink: @escaping (UnsafeRawBufferPointer) throws -> Void
   ) {
     var request = request
@@ -165,14 +174,19 @@ final class HTTPTransfer: NSObject, URLSessionDataDelegate, @unchecked Sendable 
       outcome.head = head
       lastActivity = Date()
     }
-    var accepted = false
+    var disposition = Disposition.reject
     do {
-      accepted = try decide(head)
+      disposition = try decide(head)
     } catch {
       state.withLock { outcome.error = error }
     }
-    if !accepted { state.withLock { cancelled = true } }
-    completionHandler(accepted ? .allow : .cancel)
+    state.withLock {
+      switch disposition {
+      case .reject: cancelled = true
+      case .accept(let canPause): pausable = canPause
+      }
+    }
+    completionHandler(cancelled ? .cancel : .allow)
   }
 
   func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
@@ -186,12 +200,10 @@ final class HTTPTransfer: NSObject, URLSessionDataDelegate, @unchecked Sendable 
   }
 
   func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {
-    flowLock.withLock {
-      state.withLock {
-        if outcome.error == nil, !cancelled, let error { outcome.error = error }
-        completed = true
-        state.broadcast()
-      }
+    state.withLock {
+      if outcome.error == nil, !cancelled, let error { outcome.error = error }
+      completed = true
+      state.broadcast()
     }
   }
 
@@ -228,73 +240,31 @@ final class HTTPTransfer: NSObject, URLSessionDataDelegate, @unchecked Sendable 
     writerDone.signal()
   }
 
-  /// Suspends and resumes the task to bound the queued bytes.
+  /// Pauses the task when the sink falls behind and cancels it when it
+  /// stalls.
   ///
-  /// It also cancels the task when it stalls, and returns when the task
-  /// completed.
+  /// It returns when the task completed.
   private func watch() {
     while true {
       usleep(Self.watchInterval)
-      flowLock.lock()
-      let (isDone, isPaused, isResumeScheduled, idle) = state.withLock {
-        (completed, paused, resumeScheduled, Date().timeIntervalSince(lastActivity))
+      let (isDone, canPause, idle) = state.withLock {
+        (completed, pausable && !cancelled, Date().timeIntervalSince(lastActivity))
       }
-      if isDone {
-        flowLock.unlock()
-        break
-      }
+      if isDone { break }
       let queued = state.withLock { pendingBytes } + delegateQueue.operationCount * Self.pieceSize
-      if !isPaused && queued > Self.highWater {
-        suspendTask()
-      } else if isPaused && !isResumeScheduled && queued <= Self.lowWater {
-        scheduleResume()
-      } else if !isPaused && idle > stallTimeout {
+      if canPause && queued > Self.highWater {
+        state.withLock { outcome.paused = true }
+        cancel()
+      } else if idle > stallTimeout {
         state.withLock { outcome.stalled = true }
-        cancelLocked()
+        cancel()
       }
-      flowLock.unlock()
     }
     watcherDone.signal()
   }
 
-  /// Suspends the task; call it with `flowLock` locked.
-  private func suspendTask() {
-    guard let task, !state.withLock({ cancelled }) else { return }
-    task.suspend()
-    // NOTE: suspend() only queues the real work on the session's internal
-    // queue. Reading `priority` waits for that queue, so the suspend has
-    // taken effect before the completion callback can run.
-    _ = task.priority
-    state.withLock { paused = true }
-  }
-
-  /// Resumes the task from the delegate queue, behind every callback queued
-  /// so far.
-  ///
-  /// If the transfer completed meanwhile, its completion callback runs
-  /// first, and the task is left alone.
-  private func scheduleResume() {
-    state.withLock { resumeScheduled = true }
-    delegateQueue.addOperation { [self] in
-      flowLock.withLock {
-        let resumable = state.withLock { !completed && !cancelled }
-        if resumable { task?.resume() }
-        state.withLock {
-          paused = false
-          resumeScheduled = false
-          lastActivity = Date()
-        }
-      }
-    }
-  }
-
-  /// Cancels the task, for a sink error.
+  /// Cancels the task once; the body bytes that arrive afterwards are dropped.
   private func cancel() {
-    flowLock.withLock { cancelLocked() }
-  }
-
-  /// Cancels the task; call it with `flowLock` locked.
-  private func cancelLocked() {
     let alreadyDone = state.withLock {
       let done = completed || cancelled
       cancelled = true

@@ -17,6 +17,8 @@ struct ResponseHead: Sendable, Equatable {
   var lastModified: String?
   var contentRange: ContentRange?
   var retryAfter: String?
+  /// Whether the server announced `Accept-Ranges: bytes`.
+  var acceptsRanges = false
 
   init(status: Int, url: String? = nil, contentLength: Int? = nil) {
     self.status = status
@@ -41,6 +43,7 @@ struct ResponseHead: Sendable, Equatable {
     lastModified = headers["last-modified"]
     contentRange = headers["content-range"].flatMap(ContentRange.init(header:))
     retryAfter = headers["retry-after"]
+    acceptsRanges = headers["accept-ranges"]?.lowercased().contains("bytes") ?? false
   }
 }
 

@@ -118,6 +118,9 @@ func summaryText(_ summary: FetchSummary, output: String, seconds: Double) -> St
   if summary.restarted {
     text += ", restarted from zero because the server's copy changed"
   }
+  if summary.pauses > 0 {
+    text += ", paused \(summary.pauses) times while the output was slow"
+  }
   if summary.retries > 0 {
     text += ", \(summary.retries) \(summary.retries == 1 ? "retry" : "retries")"
   }
