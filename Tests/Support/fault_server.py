@@ -229,6 +229,15 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
 
 
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        # A client that gives up mid-body (a stall timeout, Ctrl-C) is expected.
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)
+
+
 def parse_range(header, size):
     """Return (start, end) of a single `bytes=` range, or None if unsatisfiable."""
     unit, _, spec = header.partition("=")
@@ -255,8 +264,7 @@ def main():
     if len(arguments) != 1:
         sys.exit("usage: fault_server.py DIRECTORY [--log FILE]")
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
+    server = Server(("127.0.0.1", 0), Handler)
     server.state = State(arguments[0], log_path)
     print(server.server_address[1], flush=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
