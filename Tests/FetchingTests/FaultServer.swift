@@ -17,6 +17,9 @@ final class FaultServer: Sendable {
 
   /// The served files, by name: 1 MiB, 700 KiB and 40 KiB of pseudo-random bytes.
   static let fileSizes = ["data.bin": 1 << 20, "other.bin": 700 << 10, "small.bin": 40 << 10]
+  /// The number of numbered copies of data.bin in large.bin (about 24 MiB),
+  /// which is large enough to make a transfer to a slow reader pause.
+  static let largeCopies = 24
 
   let directory: String
   let port: Int
@@ -34,6 +37,14 @@ final class FaultServer: Sendable {
         to: URL(fileURLWithPath: directory + "/" + name)
       )
     }
+
+    let data = try Data(contentsOf: URL(fileURLWithPath: directory + "/data.bin"))
+    var large = Data()
+    for copy in 0..<Self.largeCopies {
+      large.append(data)
+      large.append(UInt8(copy))
+    }
+    try large.write(to: URL(fileURLWithPath: directory + "/large.bin"))
 
     guard let python = Self.findExecutable("python3") else {
       throw ServerError(description: "python3 not found on PATH")

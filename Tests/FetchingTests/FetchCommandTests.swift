@@ -319,6 +319,31 @@ struct FetchCommandTests {
     #expect(server.requests(id: id).count == 1)
   }
 
+  @Test("slow reader pauses and continues exactly")
+  func slowReaderPauses() throws {
+    let server = try server
+    let bash = try #require(FaultServer.findExecutable("bash"))
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: bash)
+    // The reader sleeps first, so the pipe fills and the transfer gets ahead.
+    process.arguments = [
+      "-c", "set -o pipefail; \"$0\" \"$1\" 2>\"$2\" | (sleep 1; cat >\"$3\")",
+      FetchCommand.binDirectory + "/fetch", server.url("large.bin", "id=\(id)"),
+      path("stderr.txt"), path("out.bin"),
+    ]
+    try process.run()
+    process.waitUntilExit()
+
+    #expect(process.terminationStatus == 0)
+    // Bytes compared directly: hashing 24 MiB takes seconds in a debug build.
+    #expect(
+      FileManager.default.contents(atPath: path("out.bin")) == server.contents(of: "large.bin")
+    )
+    let messages = try String(contentsOfFile: path("stderr.txt"), encoding: .utf8)
+    #expect(messages.contains(", paused "))
+    #expect(server.requests(id: id).last?.first == "206")
+  }
+
   // MARK: - Help
 
   @Test("help documents every option")
