@@ -128,6 +128,10 @@ final class HTTPDownload: @unchecked Sendable {
   /// output, which is true only after the sink fell behind and the
   /// transfer paused.
   private var continuesAfterPause = false
+  /// Whether a transfer may pause; false once the server sent a whole body
+  /// in reply to a range request, because pausing would then start over
+  /// again and again.
+  private var mayPause = true
 
   /// The result of one try that did not throw.
   private enum TryResult {
@@ -242,11 +246,12 @@ final class HTTPDownload: @unchecked Sendable {
         }
         try truncatePart()
         summary.restarted = true
+        mayPause = false
       }
       expectedTotal = head.contentLength
       try storePartRecord(head)
       verdict = .body
-      return .accept(pausable: head.acceptsRanges && partRecord?.rangeValidator != nil)
+      return .accept(pausable: mayPause && head.acceptsRanges && partRecord?.rangeValidator != nil)
     case 206 where resuming:
       guard let range = head.contentRange, range.first == offset else {
         verdict = .restart(reason: "206 response does not start at byte \(offset)")
@@ -267,6 +272,7 @@ final class HTTPDownload: @unchecked Sendable {
       if let total = head.contentRange?.total, total == offset, total == partRecord?.length {
         verdict = .alreadyComplete
         expectedTotal = total
+        summary.resumedFrom = offset
       } else {
         verdict = .restart(reason: "server rejected the range starting at byte \(offset)")
       }

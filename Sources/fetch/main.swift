@@ -116,7 +116,7 @@ func summaryText(_ summary: FetchSummary, output: String, seconds: Double) -> St
     text += ", resumed at \(Measure.bytes(resumedFrom))"
   }
   if summary.restarted {
-    text += ", restarted from zero because the server's copy changed"
+    text += ", restarted from zero because the server ignored the range or its copy changed"
   }
   if summary.pauses > 0 {
     text += ", paused \(summary.pauses) times while the output was slow"
