@@ -128,9 +128,10 @@ final class HTTPDownload: @unchecked Sendable {
   /// output, which is true only after the sink fell behind and the
   /// transfer paused.
   private var continuesAfterPause = false
-  /// Whether a transfer may pause; false once the server sent a whole body
-  /// in reply to a range request, because pausing would then start over
-  /// again and again.
+  /// Whether a transfer may pause.
+  ///
+  /// It turns false once the server sent a whole body in reply to a range
+  /// request. Each later pause would start the file over.
   private var mayPause = true
 
   /// The result of one try that did not throw.

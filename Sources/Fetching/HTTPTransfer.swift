@@ -47,7 +47,7 @@ final class HTTPTransfer: NSObject, URLSessionDataDelegate, @unchecked Sendable 
     var paused = false
   }
 
-  /// What to do with a response, as `decide` returns it.
+  /// The action `decide` chooses for a response.
   enum Disposition {
     /// Cancel the task without reading the body.
     case reject
