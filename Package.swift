@@ -23,6 +23,7 @@ let package = Package(
     .testTarget(name: "StageKitTests", dependencies: ["StageKit"]),
     .testTarget(name: "SplittingTests", dependencies: ["Splitting", "Datasets"]),
     .testTarget(name: "InflatingTests", dependencies: ["Inflating", "StageKit", "CZlib"]),
+    .testTarget(name: "FetchingTests", dependencies: ["Fetching", "StageKit"]),
     .testTarget(name: "EndToEndTests", dependencies: ["StageKit"]),
   ]
 )

@@ -8,60 +8,159 @@ import StageKit
 /// One HTTP(S) GET through `URLSession`, with the body streamed to a sink
 /// as it arrives instead of collected in memory.
 ///
-/// `URLSession` follows redirects itself. The transfer fails when no byte
-/// arrives for `stallTimeout` seconds, not after a fixed total time, so a
-/// slow but steady download of any size completes.
+/// Data path and threads:
+///
+///     libcurl (URLSession's work queue)
+///       -> delegate queue: `didReceive data`, one `Data` of up to 16 KiB each
+///       -> `pending`, a FIFO of `Data` guarded by `state`
+///       -> writer thread: `sink`, which writes the file or standard output
+///
+/// URLSession on Linux has no backpressure: libcurl reads the socket as fast
+/// as it can and queues every piece on the delegate queue. Its `suspend()`
+/// does not help, because it takes the handle off libcurl's multi handle,
+/// which aborts the transfer, and `resume()` sends the request again. So a
+/// watcher thread estimates the bytes waiting in both queues every 2 ms and,
+/// when `decide` allowed it, pauses by cancelling the task above
+/// `highWater`. The caller then continues the body with a Range request
+/// once the sink has drained. The same thread is the stall watchdog: it
+/// cancels the task when no byte arrived for `stallTimeout` seconds, and
+/// marks the outcome as stalled. (With Swift 6.3.1 on Linux, URLSession's
+/// request timeout also restarts with every piece, but its error does not
+/// tell a stall from other timeouts.)
+///
+/// `URLSession` follows redirects itself, up to `maximumRedirects`.
 final class HTTPTransfer: NSObject, URLSessionDataDelegate, @unchecked Sendable {
   /// The outcome of a transfer.
-  struct Result {
-    var status = 0
-    var expectedLength: Int?
+  struct Outcome {
+    /// The final response, or nil when none arrived.
+    var head: ResponseHead?
+    /// Body bytes handed to the sink.
     var receivedBytes = 0
-    var finalURL: URL?
+    /// A network error, or an error thrown by the sink or by `decide`.
     var error: Error?
+    /// The stall watchdog cancelled the transfer.
+    var stalled = false
+    /// A redirect chain was longer than `maximumRedirects`.
+    var tooManyRedirects = false
+    /// The watcher cancelled the task because the sink fell behind; the
+    /// rest of the body is still to be fetched.
+    var paused = false
   }
 
+  /// The action `decide` chooses for a response.
+  enum Disposition {
+    /// Cancel the task without reading the body.
+    case reject
+    /// Read the body. With `pausable`, the transfer may stop early with
+    /// `Outcome.paused` when the sink falls behind.
+    case accept(pausable: Bool)
+  }
+
+  static let maximumRedirects = 10
+  static let highWater = 8 << 20
+  /// The largest piece libcurl hands over at once (its default
+  /// CURL_MAX_WRITE_SIZE), used to estimate the bytes in queued callbacks.
+  static let pieceSize = 16 << 10
+  static let watchInterval: useconds_t = 2000
+
   private let request: URLRequest
+  private let stallTimeout: TimeInterval
+  private let decide: (ResponseHead) throws -> Disposition
   private let sink: (UnsafeRawBufferPointer) throws -> Void
-  private let progress: (Int, Int?) -> Void
-  private let finished = DispatchSemaphore(value: 0)
-  private let lock = NSLock()
-  private var result = Result()
+
+  private let delegateQueue = OperationQueue()
+  private let state = NSCondition()
+  private let writerDone = DispatchSemaphore(value: 0)
+  private let watcherDone = DispatchSemaphore(value: 0)
+
+  private var task: URLSessionDataTask?
+  private var outcome = Outcome()
+  private var pending: [Data] = []
+  private var pendingBytes = 0
+  private var completed = false
+  private var cancelled = false
+  private var pausable = false
+  private var lastActivity = Date()
+  private var redirects = 0
 
   /// - Parameters:
-  ///   - sink: Receives the body in order; an error it throws cancels the transfer.
-  ///   - progress: Called with the bytes received so far and the expected total.
+  ///   - request: The GET request, with any `Range` and conditional headers.
+  ///   - stallTimeout: Seconds without a byte after which the transfer fails.
+  ///   - decide: Called with the final response before its body. Throwing
+  ///     cancels the task like `.reject`.
+  ///   - sink: Receives the body in order; an error it throws cancels the
+  ///     transfer.
   init(
-    url: URL,
+    request: URLRequest,
     stallTimeout: TimeInterval,
-    sink: @escaping (UnsafeRawBufferPointer) throws -> Void,
-    progress: @escaping (Int, Int?) -> Void
+    decide: @escaping (ResponseHead) throws -> Disposition,
+    sink: @escaping (UnsafeRawBufferPointer) throws -> Void
   ) {
-    var request = URLRequest(url: url)
-    request.timeoutInterval = stallTimeout
-    request.setValue("stageload-fetch/\(Tool.version)", forHTTPHeaderField: "User-Agent")
+    var request = request
+    request.timeoutInterval = Self.disabledTimeout
     self.request = request
+    self.stallTimeout = stallTimeout
+    self.decide = decide
     self.sink = sink
-    self.progress = progress
+    delegateQueue.maxConcurrentOperationCount = 1
   }
 
   /// Runs the transfer to its end and returns what happened.
-  func run() -> Result {
+  func run() -> Outcome {
     let configuration = URLSessionConfiguration.ephemeral
-    configuration.timeoutIntervalForRequest = request.timeoutInterval
-    configuration.timeoutIntervalForResource = .infinity
+    configuration.timeoutIntervalForRequest = Self.disabledTimeout
+    configuration.timeoutIntervalForResource = Self.disabledTimeout
     configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
-    let queue = OperationQueue()
-    queue.maxConcurrentOperationCount = 1
-    let session = URLSession(configuration: configuration, delegate: self, delegateQueue: queue)
+    configuration.urlCache = nil
+    let session = URLSession(
+      configuration: configuration,
+      delegate: self,
+      delegateQueue: delegateQueue
+    )
     let task = session.dataTask(with: request)
+    self.task = task
+    lastActivity = Date()
 
-    let cancel = Interruption.onInterrupt { task.cancel() }
+    Thread { [self] in writeBody() }.start()
+    Thread { [self] in watch() }.start()
     task.resume()
-    finished.wait()
-    Interruption.remove(cancel)
+    writerDone.wait()
+    watcherDone.wait()
     session.finishTasksAndInvalidate()
-    return lock.withLock { result }
+    return state.withLock { outcome }
+  }
+
+  /// A timeout long enough never to fire, in seconds, because the stall
+  /// watchdog replaces URLSession's timeouts.
+  private static let disabledTimeout: TimeInterval = 7 * 24 * 3600
+
+  // MARK: - URLSessionDataDelegate
+
+  func urlSession(
+    _ session: URLSession,
+    task: URLSessionTask,
+    willPerformHTTPRedirection response: HTTPURLResponse,
+    newRequest: URLRequest,
+    completionHandler: @escaping (URLRequest?) -> Void
+  ) {
+    let allowed = state.withLock {
+      redirects += 1
+      lastActivity = Date()
+      if redirects > Self.maximumRedirects { outcome.tooManyRedirects = true }
+      return !outcome.tooManyRedirects
+    }
+    guard allowed else {
+      completionHandler(nil)
+      return
+    }
+    // Keep Range, If-Range and the conditional headers on the next hop.
+    var next = newRequest
+    for (name, value) in request.allHTTPHeaderFields ?? [:]
+    where next.value(forHTTPHeaderField: name) == nil {
+      next.setValue(value, forHTTPHeaderField: name)
+    }
+    next.timeoutInterval = request.timeoutInterval
+    completionHandler(next)
   }
 
   func urlSession(
@@ -70,37 +169,107 @@ final class HTTPTransfer: NSObject, URLSessionDataDelegate, @unchecked Sendable 
     didReceive response: URLResponse,
     completionHandler: @escaping (URLSession.ResponseDisposition) -> Void
   ) {
-    let http = response as? HTTPURLResponse
-    let status = http?.statusCode ?? 200
-    lock.withLock {
-      result.status = status
-      result.finalURL = response.url
-      result.expectedLength =
-        response.expectedContentLength >= 0
-        ? Int(response.expectedContentLength) : nil
+    let head = ResponseHead(response)
+    state.withLock {
+      outcome.head = head
+      lastActivity = Date()
     }
-    completionHandler(status >= 400 ? .cancel : .allow)
+    var disposition = Disposition.reject
+    do {
+      disposition = try decide(head)
+    } catch {
+      state.withLock { outcome.error = error }
+    }
+    state.withLock {
+      switch disposition {
+      case .reject: cancelled = true
+      case .accept(let canPause): pausable = canPause
+      }
+    }
+    completionHandler(cancelled ? .cancel : .allow)
   }
 
   func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
-    do {
-      try data.withUnsafeBytes { try sink($0) }
-    } catch {
-      lock.withLock { result.error = error }
-      dataTask.cancel()
-      return
+    state.withLock {
+      lastActivity = Date()
+      guard !cancelled else { return }
+      pending.append(data)
+      pendingBytes += data.count
+      state.signal()
     }
-    let (received, expected) = lock.withLock {
-      result.receivedBytes += data.count
-      return (result.receivedBytes, result.expectedLength)
-    }
-    progress(received, expected)
   }
 
   func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {
-    lock.withLock {
-      if result.error == nil, let error, result.status < 400 { result.error = error }
+    state.withLock {
+      if outcome.error == nil, !cancelled, let error { outcome.error = error }
+      completed = true
+      state.broadcast()
     }
-    finished.signal()
+  }
+
+  // MARK: - Writer and watcher threads
+
+  /// Hands the queued body to the sink until the task completed and the
+  /// queue is empty.
+  private func writeBody() {
+    while true {
+      state.lock()
+      while pending.isEmpty && !completed { state.wait() }
+      guard !pending.isEmpty else {
+        state.unlock()
+        break
+      }
+      let data = pending.removeFirst()
+      state.unlock()
+
+      do {
+        try data.withUnsafeBytes { try sink($0) }
+        state.withLock {
+          pendingBytes -= data.count
+          outcome.receivedBytes += data.count
+        }
+      } catch {
+        state.withLock {
+          if outcome.error == nil { outcome.error = error }
+          pending.removeAll()
+          pendingBytes = 0
+        }
+        cancel()
+      }
+    }
+    writerDone.signal()
+  }
+
+  /// Pauses the task when the sink falls behind and cancels it when it
+  /// stalls.
+  ///
+  /// It returns when the task completed.
+  private func watch() {
+    while true {
+      usleep(Self.watchInterval)
+      let (isDone, canPause, idle) = state.withLock {
+        (completed, pausable && !cancelled, Date().timeIntervalSince(lastActivity))
+      }
+      if isDone { break }
+      let queued = state.withLock { pendingBytes } + delegateQueue.operationCount * Self.pieceSize
+      if canPause && queued > Self.highWater {
+        state.withLock { outcome.paused = true }
+        cancel()
+      } else if idle > stallTimeout {
+        state.withLock { outcome.stalled = true }
+        cancel()
+      }
+    }
+    watcherDone.signal()
+  }
+
+  /// Cancels the task once; the body bytes that arrive afterwards are dropped.
+  private func cancel() {
+    let alreadyDone = state.withLock {
+      let done = completed || cancelled
+      cancelled = true
+      return done
+    }
+    if !alreadyDone { task?.cancel() }
   }
 }
