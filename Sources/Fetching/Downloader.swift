@@ -116,7 +116,7 @@ package struct Downloader {
     defer { buffer.deallocate() }
 
     do {
-      var hasher = SHA256()
+      let hasher = SHA256()
       var copied = 0
       while true {
         let count = try input.read(into: buffer)

@@ -327,7 +327,7 @@ final class HTTPDownload: @unchecked Sendable {
       alignment: 16
     )
     defer { buffer.deallocate() }
-    var hasher = SHA256()
+    let hasher = SHA256()
     while true {
       let count = try input.read(into: buffer)
       if count == 0 { break }

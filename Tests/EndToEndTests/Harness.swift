@@ -3,9 +3,10 @@ import Testing
 
 /// The end-to-end tests' view of the outside: the release tools and a running PostgreSQL.
 ///
-/// `make test` provides both through the environment
-/// (STAGELOAD_BIN and the PG* variables) and sets STAGELOAD_REQUIRE_E2E=1,
-/// so there a missing piece fails the run instead of skipping it.
+/// `make test` provides both through the environment: STAGELOAD_BIN and
+/// the PG* variables (or DATABASE_URL). With STAGELOAD_BIN set, a missing
+/// database fails the run instead of skipping the tests; a bare
+/// `swift test` skips them.
 enum Harness {
   static let environment = ProcessInfo.processInfo.environment
 
@@ -24,8 +25,8 @@ enum Harness {
   /// Whether the end-to-end tests can run here.
   static let isAvailable = binDirectory != nil && hasDatabase
 
-  /// Whether `make test` asked for the end-to-end tests.
-  static let isRequired = environment["STAGELOAD_REQUIRE_E2E"] == "1"
+  /// Whether `make test` runs the tests, so that they must not be skipped.
+  static let isRequired = binDirectory != nil
 
   /// Records a failure when the tests are required but cannot run.
   static func checkAvailable() -> Bool {
@@ -130,43 +131,44 @@ final class TestDatabase {
   }
 }
 
-/// A static-file HTTP server on 127.0.0.1 with an ephemeral port, run by
-/// Python's http.server as a child process and stopped with the object.
+/// A static-file HTTP server on 127.0.0.1 with an ephemeral port:
+/// Tests/Support/fault_server.py as a child process.
+///
+/// The server exits when its standard input closes, which `deinit` does.
+/// Signals would not do: the test runner's threads block SIGTERM, and
+/// children inherit that mask.
 final class FileServer {
   let process = Process()
+  let input = Pipe()
   let port: Int
 
   init(directory: String) throws {
-    let pipe = Pipe()
+    let output = Pipe()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = [
-      "python3", "-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", directory,
+      "python3", Harness.projectRoot + "/Tests/Support/fault_server.py", directory,
     ]
-    process.standardOutput = pipe
+    process.standardInput = input
+    process.standardOutput = output
     process.standardError = FileHandle.nullDevice
     try process.run()
 
-    // The server's first line is "Serving HTTP on 127.0.0.1 port N (...) ...".
+    // The server's first line is its port number.
     var line = Data()
-    while !line.contains(UInt8(ascii: "\n")) {
-      let byte = pipe.fileHandleForReading.readData(ofLength: 1)
-      if byte.isEmpty { break }
+    while let byte = try output.fileHandleForReading.read(upToCount: 1), !byte.isEmpty,
+      byte != Data("\n".utf8)
+    {
       line.append(byte)
     }
-    let words = String(decoding: line, as: UTF8.self).split(separator: " ")
-    guard let index = words.firstIndex(of: "port"), index + 1 < words.count,
-      let port = Int(words[index + 1])
-    else {
-      process.terminate()
-      throw HarnessError(
-        "http.server did not report its port: \(String(decoding: line, as: UTF8.self))"
-      )
+    guard let port = Int(String(decoding: line, as: UTF8.self)) else {
+      try? input.fileHandleForWriting.close()
+      throw HarnessError("fault_server.py printed no port")
     }
     self.port = port
   }
 
   deinit {
-    process.terminate()
+    try? input.fileHandleForWriting.close()
     process.waitUntilExit()
   }
 
