@@ -23,6 +23,9 @@ DATASETS ?= $(DATASET)
 # SOURCE without $(dataset) names one file, so it needs exactly one dataset.
 SOURCE ?= https://datasets.imdbws.com/$(dataset).tsv.gz
 CHUNK_ROWS ?= 100000
+# Most rows the server may reject in one chunk before the chunk fails
+# whole; empty means no limit, 0 fails a chunk at its first bad row.
+MAX_REJECTS ?=
 WORK ?= work
 
 # Make splits file names at spaces, so reject them before anything runs.
@@ -91,7 +94,7 @@ endif
 # variables are removed: a make run by a test starts fresh, without this
 # make's settings and job server.
 test_env_unset := MAKEFLAGS MFLAGS MAKEOVERRIDES MAKELEVEL MAKE_TERMOUT MAKE_TERMERR \
-  DATASET DATASETS SOURCE CHUNK_ROWS WORK CHUNKS_OF
+  DATASET DATASETS SOURCE CHUNK_ROWS MAX_REJECTS WORK CHUNKS_OF
 
 test: build $(DB_READY)
 	env $(addprefix -u ,$(test_env_unset)) STAGELOAD_BIN=$(abspath $(BIN)) swift test
@@ -131,6 +134,7 @@ help:
 	@echo '  SOURCE=$(value SOURCE)'
 	@echo '      download URL, file:// URL or path; $$(dataset) stands for the dataset name'
 	@echo '  CHUNK_ROWS=$(CHUNK_ROWS)  rows per chunk, used when a dataset is split'
+	@echo '  MAX_REJECTS=$(MAX_REJECTS)  rows the server may reject per chunk (empty: no limit)'
 	@echo '  WORK=$(WORK)  spool directory for downloads, chunks, markers and the embedded database'
 	@echo '  NAME.table    table for dataset NAME (default NAME with . replaced by _)'
 	@echo '  DATABASE_URL  external database; with PGHOST, PGHOSTADDR or PGSERVICE set'

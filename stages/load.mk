@@ -53,7 +53,8 @@ endif
 
 chunk_dir := $(WORK)/chunks/$(CHUNKS_OF)
 marker_dir := $(WORK)/loaded/$(CHUNKS_OF)
-load_chunk = $(LOAD) --dataset $(CHUNKS_OF) --table $(call table_of,$(CHUNKS_OF)) $<
+load_chunk = $(LOAD) --dataset $(CHUNKS_OF) --table $(call table_of,$(CHUNKS_OF)) \
+  --rejects $(WORK)/rejects/$(CHUNKS_OF)/load.tsv $(if $(MAX_REJECTS),--max-rejects $(MAX_REJECTS)) $<
 
 load-chunks: $(patsubst %,$(marker_dir)/%.ok,$($(CHUNKS_OF).chunks))
 

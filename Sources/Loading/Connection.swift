@@ -141,7 +141,7 @@ package final class QueryResult {
   /// The number of rows, from `PQntuples`.
   package var rowCount: Int { Int(PQntuples(handle)) }
 
-  /// The text of row `row`, column `column`, or nil for NULL (`PQgetvalue`).
+  /// Returns the text of row `row`, column `column`, or nil for NULL (`PQgetvalue`).
   package func value(_ row: Int, _ column: Int) -> String? {
     guard PQgetisnull(handle, Int32(row), Int32(column)) == 0 else { return nil }
     return String(cString: PQgetvalue(handle, Int32(row), Int32(column)))
@@ -150,7 +150,7 @@ package final class QueryResult {
   /// The row count of a command such as COPY, from `PQcmdTuples`.
   package var affectedRows: Int { Int(String(cString: PQcmdTuples(handle))) ?? 0 }
 
-  /// One diagnostic field of an error result (`PQresultErrorField`).
+  /// Returns one diagnostic field of an error result (`PQresultErrorField`).
   func field(_ code: Int32) -> String? {
     guard let handle, let value = PQresultErrorField(handle, code) else { return nil }
     return String(cString: value).trimmingCharacters(in: .whitespacesAndNewlines)

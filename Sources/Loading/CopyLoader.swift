@@ -10,15 +10,19 @@ import StageKit
 //   COPY table (columns) FROM STDIN
 //   chunk file --read(2), 1 MiB--> PQputCopyData --> server
 //   PQputCopyEnd, PQgetResult: the row count
-//   INSERT INTO stageload_ledger (table, chunk, sha256, ...)
+//   INSERT INTO stageload_ledger (table, chunk, sha256, rows, rejected, ...)
 //   COMMIT
 //
 // The ledger row and the chunk's rows commit together, so a chunk is loaded
-// at most once whatever fails in between, and a rerun skips it.
+// at most once whatever fails in between, and a rerun skips it. When the
+// server rejects a row (SQLSTATE class 22 or 23), the chunk is rolled back
+// and loaded again from memory with the bad rows set aside (see
+// CopyLoader+Recovery.swift).
 
-/// What happened to one chunk.
+/// The outcome of loading one chunk.
 package enum ChunkOutcome: Sendable, Equatable {
-  case loaded(rows: Int)
+  /// The chunk was committed with `rows` rows; `rejected` rows were set aside.
+  case loaded(rows: Int, rejected: [RejectedRow])
   /// The ledger already lists the chunk for this table.
   case alreadyLoaded(rows: Int)
 }
@@ -27,10 +31,15 @@ package enum ChunkOutcome: Sendable, Equatable {
 package final class CopyLoader {
   static let blockSize = 1 << 20
 
-  private let connection: Connection
-  private let dataset: Dataset
-  private let tableName: String
-  private let quotedTable: String
+  let connection: Connection
+  let dataset: Dataset
+  let tableName: String
+  let quotedTable: String
+  let copyStatement: String
+  /// The maximum number of rejected rows a chunk may have and still load.
+  ///
+  /// Nil means no limit; 0 makes the first bad row fail the whole chunk.
+  package var maximumRejects: Int?
 
   /// - Parameters:
   ///   - connection: An open connection.
@@ -42,10 +51,13 @@ package final class CopyLoader {
     self.dataset = dataset
     self.tableName = tableName
     self.quotedTable = try connection.quoteIdentifier(tableName)
+    self.copyStatement = TableSchema.copyStatement(dataset, quotedTable: quotedTable)
   }
 
   /// Creates the ledger and, when `createTable` is set, the table, unless
   /// they exist.
+  ///
+  /// - Throws: `LoadError` when the server rejects the statements.
   package func prepare(createTable: Bool) throws {
     try createIfMissing(TableSchema.createLedger, subject: TableSchema.ledgerName)
     if createTable {
@@ -60,7 +72,8 @@ package final class CopyLoader {
   ///
   /// - Parameters:
   ///   - path: The chunk file, or "-" for standard input (read once, so its
-  ///     digest is checked against the ledger only after the COPY).
+  ///     digest is checked against the ledger only after the COPY, and a
+  ///     rejected row fails it whole).
   ///   - manifestEntry: The chunk's line in split's manifest, when there is
   ///     one. Its SHA-256 must match the file, and its first line turns a
   ///     chunk line in a server error into a source line.
@@ -68,7 +81,6 @@ package final class CopyLoader {
   /// - Throws: `LoadError`; the transaction is rolled back.
   package func load(chunk path: String, manifestEntry: Manifest.Entry?) throws -> ChunkOutcome {
     let chunkName = path == "-" ? "stdin" : URL(fileURLWithPath: path).lastPathComponent
-    let firstSourceLine = manifestEntry?.firstLine
     var expectedDigest: String?
     if path != "-" {
       let digest = try Self.digest(ofFile: path)
@@ -83,33 +95,75 @@ package final class CopyLoader {
 
     try connection.execute("BEGIN", subject: chunkName)
     do {
-      let (rows, digest) = try copy(
-        path: path,
-        chunkName: chunkName,
-        firstSourceLine: firstSourceLine
-      )
-      if let expectedDigest, expectedDigest != digest {
+      let digest = SHA256()
+      let input = try Self.open(path)
+      let result = try runCopy(subject: chunkName) { send in
+        try Self.stream(input, digest: digest, to: send)
+      }
+      let actualDigest = digest.finalizeHex()
+      if let expectedDigest, expectedDigest != actualDigest {
         throw LoadError.chunkMismatch(path: path)
       }
-      let inserted = try connection.execute(
-        """
-        INSERT INTO stageload_ledger (table_name, chunk, sha256, dataset, rows)
-        VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING 1
-        """,
-        parameters: [tableName, chunkName, digest, dataset.name, String(rows)],
-        subject: chunkName
-      )
-      guard inserted.rowCount == 1 else {
-        // Another load committed the same chunk while this one ran.
+
+      switch result {
+      case .copied(let rows):
+        return try commit(chunk: chunkName, sha256: actualDigest, rows: rows, rejected: [])
+      case .rejected(let sqlState, _, let line, let error):
         try connection.execute("ROLLBACK", subject: chunkName)
-        return .alreadyLoaded(rows: rows)
+        guard Self.isRowError(sqlState), path != "-", maximumRejects != 0 else {
+          throw Self.describe(error, chunk: chunkName, line: line, manifestEntry: manifestEntry)
+        }
+        return try loadSettingAsideBadRows(
+          path: path,
+          chunkName: chunkName,
+          sha256: actualDigest,
+          manifestEntry: manifestEntry
+        )
       }
-      try connection.execute("COMMIT", subject: chunkName)
-      return .loaded(rows: rows)
     } catch {
       if connection.isAlive { _ = try? connection.execute("ROLLBACK", subject: chunkName) }
       throw error
     }
+  }
+
+  /// Records the chunk in the ledger and commits the open transaction.
+  ///
+  /// - Returns: `.loaded`, or `.alreadyLoaded` when another load committed
+  ///   the same chunk meanwhile, in which case this transaction rolls back.
+  func commit(chunk: String, sha256: String, rows: Int, rejected: [RejectedRow]) throws
+    -> ChunkOutcome
+  {
+    let inserted = try connection.execute(
+      """
+      INSERT INTO stageload_ledger (table_name, chunk, sha256, dataset, rows, rejected)
+      VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING 1
+      """,
+      parameters: [tableName, chunk, sha256, dataset.name, String(rows), String(rejected.count)],
+      subject: chunk
+    )
+    guard inserted.rowCount == 1 else {
+      try connection.execute("ROLLBACK", subject: chunk)
+      return .alreadyLoaded(rows: rows)
+    }
+    try connection.execute("COMMIT", subject: chunk)
+    return .loaded(rows: rows, rejected: rejected)
+  }
+
+  /// Adds the chunk line and, from the manifest, the source line of the
+  /// rejected row to a server error's subject.
+  static func describe(
+    _ error: LoadError,
+    chunk: String,
+    line: Int?,
+    manifestEntry: Manifest.Entry?
+  ) -> LoadError {
+    guard case .server(_, let sqlState, let message, let hint) = error else { return error }
+    var subject = "chunk \(chunk)"
+    if let line {
+      subject += " line \(line)"
+      if let first = manifestEntry?.firstLine { subject += " (source line \(first + line - 1))" }
+    }
+    return .server(subject: subject, sqlState: sqlState, message: message, hint: hint)
   }
 
   // MARK: - Private
@@ -133,118 +187,37 @@ package final class CopyLoader {
     return result.value(0, 0).flatMap { Int($0) } ?? 0
   }
 
-  /// Streams the file with `PQputCopyData` inside a COPY FROM STDIN and
-  /// returns the server's row count and the SHA-256 of the bytes sent.
-  private func copy(path: String, chunkName: String, firstSourceLine: Int?) throws -> (Int, String)
-  {
-    let input: FileInput
+  private static func open(_ path: String) throws -> FileInput {
     do {
-      input = try FileInput(path: path)
+      return try FileInput(path: path)
     } catch let error as SystemError {
       throw LoadError.chunk(error)
     }
-    let handle = connection.handle
-    let started = QueryResult(
-      PQexec(handle, TableSchema.copyStatement(dataset, quotedTable: quotedTable))
-    )
-    try connection.check(started, subject: chunkName, expecting: [PGRES_COPY_IN])
+  }
 
-    // A signal during the COPY asks the server to cancel it, so the
-    // transaction ends at once instead of when the connection times out.
-    let cancel = PQgetCancel(handle)
-    let cancelAddress = Int(bitPattern: cancel)
-    let token = Interruption.onInterrupt {
-      var message = [CChar](repeating: 0, count: 256)
-      if let cancel = OpaquePointer(bitPattern: cancelAddress) {
-        _ = PQcancel(cancel, &message, Int32(message.count))
-      }
-    }
-    defer {
-      Interruption.remove(token)
-      PQfreeCancel(cancel)
-    }
-
-    let block = UnsafeMutablePointer<CChar>.allocate(capacity: Self.blockSize)
-    defer { block.deallocate() }
-    let buffer = UnsafeMutableRawBufferPointer(start: block, count: Self.blockSize)
-    let digest = SHA256()
-    var readError: Error?
+  /// Reads `input` in 1 MiB blocks, adds each to `digest` and sends it.
+  private static func stream(
+    _ input: FileInput,
+    digest: SHA256,
+    to send: (UnsafeRawBufferPointer) -> Bool
+  ) throws {
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: blockSize, alignment: 16)
+    defer { buffer.deallocate() }
     while true {
-      let count: Int
-      do {
-        count = try input.read(into: buffer)
-      } catch {
-        readError = error
-        break
-      }
-      if count == 0 { break }
-      digest.update(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
-      let sent = PQputCopyData(
-        handle,
-        block,
-        Int32(count)
-      )
-      if sent != 1 { break }
+      let count = try input.read(into: buffer)
+      if count == 0 { return }
+      let block = UnsafeRawBufferPointer(rebasing: buffer[..<count])
+      digest.update(block)
+      // A failed send means the connection broke; runCopy reports it.
+      guard send(block) else { return }
     }
-
-    let endStatus = PQputCopyEnd(handle, readError == nil ? nil : "chunk file could not be read")
-    var outcome: QueryResult?
-    while let next = PQgetResult(handle) {
-      let result = QueryResult(next)
-      if outcome == nil || PQresultStatus(next) != PGRES_COMMAND_OK { outcome = result }
-    }
-    if let readError { throw readError }
-    guard endStatus == 1, let outcome, PQresultStatus(outcome.handle) == PGRES_COMMAND_OK else {
-      throw copyError(outcome, chunkName: chunkName, firstSourceLine: firstSourceLine)
-    }
-    return (outcome.affectedRows, digest.finalizeHex())
-  }
-
-  /// Builds the error for a failed COPY, adding the chunk line and source
-  /// line of the row the server rejected when its context names one.
-  private func copyError(_ result: QueryResult?, chunkName: String, firstSourceLine: Int?)
-    -> LoadError
-  {
-    guard let result else {
-      return .connectionLost(
-        subject: chunkName,
-        message: Connection.trimmed(PQerrorMessage(connection.handle))
-      )
-    }
-    var subject = "chunk \(chunkName)"
-    if let context = result.field(DiagnosticField.context),
-      let chunkLine = Self.copyLine(inContext: context)
-    {
-      subject += " line \(chunkLine)"
-      if let firstSourceLine { subject += " (source line \(firstSourceLine + chunkLine - 1))" }
-    }
-    return connection.error(for: result, subject: subject)
-  }
-
-  /// Extracts N from a COPY error context such as
-  /// `COPY name_basics, line 3, column birth_year: "x"`.
-  static func copyLine(inContext context: String) -> Int? {
-    guard let range = context.range(of: ", line ") else { return nil }
-    let digits = context[range.upperBound...].prefix { $0.isNumber }
-    return Int(digits)
   }
 
   /// Returns the SHA-256 of a file's bytes as hex digits.
   static func digest(ofFile path: String) throws -> String {
-    let input: FileInput
-    do {
-      input = try FileInput(path: path)
-    } catch let error as SystemError {
-      throw LoadError.chunk(error)
-    }
-    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: blockSize, alignment: 16)
-    defer { buffer.deallocate() }
+    let input = try open(path)
     let digest = SHA256()
-    while true {
-      let count = try input.read(into: buffer)
-      if count == 0 { break }
-      digest.update(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
-    }
+    try stream(input, digest: digest) { _ in true }
     return digest.finalizeHex()
   }
 }

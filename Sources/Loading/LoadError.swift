@@ -10,6 +10,8 @@ package enum LoadError: StageError {
   case server(subject: String, sqlState: String, message: String, hint: String?)
   /// A chunk file could not be read.
   case chunk(SystemError)
+  /// More rows of a chunk were rejected than `--max-rejects` allows.
+  case tooManyRejects(chunk: String, limit: Int, last: RejectedRow)
   /// A chunk's bytes differ from the SHA-256 in its manifest: it was
   /// damaged or changed after split wrote it.
   case chunkMismatch(path: String)
@@ -20,7 +22,7 @@ package enum LoadError: StageError {
     case .connectionLost: .temporaryFailure
     case .server(_, let sqlState, _, _): Self.exitStatus(forSQLState: sqlState)
     case .chunk(let error): error.exitStatus
-    case .chunkMismatch: .dataError
+    case .chunkMismatch, .tooManyRejects: .dataError
     }
   }
 
@@ -35,6 +37,11 @@ package enum LoadError: StageError {
       return "\(subject): \(message) (SQLSTATE \(sqlState))" + (hint.map { "; \($0)" } ?? "")
     case .chunk(let error):
       return error.description
+    case .tooManyRejects(let chunk, let limit, let last):
+      var subject = "chunk \(chunk) line \(last.chunkLine)"
+      if let source = last.sourceLine { subject += " (source line \(source))" }
+      return "\(subject): \(last.message) (SQLSTATE \(last.sqlState)); more than \(limit) "
+        + "rejected rows in the chunk, so none of it was loaded; fix the data or raise --max-rejects"
     case .chunkMismatch(let path):
       return "\(path): chunk does not match the SHA-256 in its manifest; not loaded; "
         + "run split again"

@@ -15,6 +15,7 @@ enum TableSchema {
       sha256 text NOT NULL,
       dataset text NOT NULL,
       rows bigint NOT NULL,
+      rejected bigint NOT NULL DEFAULT 0,
       loaded_at timestamptz NOT NULL DEFAULT now(),
       PRIMARY KEY (table_name, chunk, sha256)
     )

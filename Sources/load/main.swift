@@ -7,9 +7,12 @@ let datasetNames = Dataset.all.map(\.name).joined(separator: ", ")
 
 let tool = Tool(
   name: "load",
-  synopsis: "load [--dataset NAME] [--table NAME] [--create] [CHUNK... | -]",
+  synopsis:
+    "load [--dataset NAME] [--table NAME] [--create] [--rejects FILE] [--max-rejects N] "
+    + "[CHUNK... | -]",
   help: """
-    usage: load [--dataset NAME] [--table NAME] [--create] [CHUNK... | -]
+    usage: load [--dataset NAME] [--table NAME] [--create] [--rejects FILE]
+                [--max-rejects N] [CHUNK... | -]
 
     Streams COPY text chunks (files written by split, or - for standard
     input) into a PostgreSQL table, each chunk in its own transaction. The
@@ -17,6 +20,11 @@ let tool = Tool(
     stageload_ledger, so a chunk already loaded into the table is skipped:
     running load again never duplicates rows. A chunk listed in a
     manifest.tsv beside it must match the SHA-256 recorded there.
+
+    When the server rejects a row (SQLSTATE class 22, data exception, or 23,
+    constraint violation), load rolls the chunk back and loads it again with
+    the bad rows set aside: every good row is loaded, and each bad row is
+    reported with its chunk line, source line, SQLSTATE and message.
 
     The connection comes from DATABASE_URL when it is set, else from libpq's
     variables (PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD) and ~/.pgpass.
@@ -29,11 +37,17 @@ let tool = Tool(
                       such as name_basics); quoted, so any name is safe
       --create        create the table (and the ledger) if missing; with no
                       CHUNK, only that
+      --rejects FILE  append rejected rows to FILE (chunk, chunk_line,
+                      source_line, sqlstate, message, row)
+      --max-rejects N fail a chunk, loading none of it, when more than N of
+                      its rows are rejected (default: no limit; 0 fails the
+                      chunk at its first bad row)
       --quiet         print errors only
       -h, --help      show this help
       --version       show the version
 
-    exit status: 0 done, 64 usage, 65 a row or chunk was rejected,
+    exit status: 0 done (rejected rows set aside), 64 usage, 65 a chunk was refused
+    or had more rejected rows than --max-rejects allows,
     66 missing chunk, 69 server unreachable or access denied,
     75 connection lost or transaction conflict (safe to retry), 130 interrupted
 
@@ -43,7 +57,8 @@ let tool = Tool(
     """,
   options: [
     OptionSpec("--dataset", takesValue: true), OptionSpec("--table", takesValue: true),
-    OptionSpec("--create"), OptionSpec("--quiet"),
+    OptionSpec("--create"), OptionSpec("--rejects", takesValue: true),
+    OptionSpec("--max-rejects", takesValue: true), OptionSpec("--quiet"),
   ]
 )
 
@@ -98,25 +113,46 @@ tool.run { arguments in
   guard !table.isEmpty else { throw UsageError("--table must not be empty") }
   let quiet = arguments.has("--quiet")
 
+  let rejectsPath = arguments.value("--rejects")
+  let maximumRejects = try arguments.value("--max-rejects").map { _ in
+    try arguments.integer("--max-rejects", default: 0, range: 0...Int(Int32.max))
+  }
+
   let connection = try Connection.fromEnvironment()
   let loader = try CopyLoader(connection: connection, dataset: dataset, tableName: table)
+  loader.maximumRejects = maximumRejects
   try loader.prepare(createTable: arguments.has("--create"))
 
   let entries = manifestEntries(of: chunks)
   let started = Date()
   var loadedRows = 0
+  var rejectedRows = 0
   var loadedChunks = 0
   var skippedChunks = 0
   for chunk in chunks {
     let chunkStarted = Date()
     let name = chunk == "-" ? "stdin" : chunk
     switch try loader.load(chunk: chunk, manifestEntry: entries[chunk]) {
-    case .loaded(let rows):
+    case .loaded(let rows, let rejected):
       loadedRows += rows
+      rejectedRows += rejected.count
       loadedChunks += 1
+      if let rejectsPath {
+        try RejectsFile.append(rejected, to: rejectsPath)
+      }
       if !quiet {
         let seconds = Date().timeIntervalSince(chunkStarted)
-        tool.note("\(name): loaded \(rows) rows into \(table) (\(Measure.duration(seconds)))")
+        var line = "\(name): loaded \(rows) rows into \(table)"
+        if !rejected.isEmpty {
+          line +=
+            ", \(rejected.count) rejected (\(rejectsPath ?? "use --rejects FILE to keep them"))"
+        }
+        tool.note(line + " (\(Measure.duration(seconds)))")
+        for row in rejected.prefix(rejectsPath == nil ? 10 : 0) {
+          tool.note(
+            "\(name): line \(row.chunkLine): \(row.message) (SQLSTATE \(row.sqlState)); not loaded"
+          )
+        }
       }
     case .alreadyLoaded(let rows):
       skippedChunks += 1
@@ -129,7 +165,7 @@ tool.run { arguments in
   if chunks.count > 1 && !quiet {
     let seconds = Date().timeIntervalSince(started)
     tool.note(
-      "\(table): \(loadedRows) rows from \(loadedChunks) chunks loaded, "
+      "\(table): \(loadedRows) rows from \(loadedChunks) chunks loaded, \(rejectedRows) rejected, "
         + "\(skippedChunks) chunks already loaded (\(Measure.duration(seconds)), "
         + "\(Measure.rate(loadedRows, seconds)) rows/s)"
     )

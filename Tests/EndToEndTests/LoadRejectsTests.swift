@@ -1,0 +1,113 @@
+import Foundation
+import Testing
+
+/// Rows that pass split's checks but that the server rejects: load sets
+/// them aside and loads every other row of the chunk.
+@Suite(.serialized, .enabled(if: Harness.isAvailable || Harness.isRequired))
+struct LoadRejectsTests {
+  /// Writes a chunk of COPY text rows and returns its path.
+  static func writeChunk(_ rows: [String], in directory: String) throws -> String {
+    let chunks = directory + "/chunks"
+    try FileManager.default.createDirectory(atPath: chunks, withIntermediateDirectories: true)
+    let path = chunks + "/000001.copy"
+    try Data(rows.map { $0 + "\n" }.joined().utf8).write(to: URL(fileURLWithPath: path))
+    return path
+  }
+
+  let good = (1...6).map { "nm\($0)\tName \($0)\t1900\t\\N\t{actor}\t{tt\($0)}" }
+  let outOfRange = "nm90\tToo Old\t99999\t\\N\t\\N\t\\N"
+  let nullKey = "\\N\tNo Key\t\\N\t\\N\t\\N\t\\N"
+  let notANumber = "nm91\tBad Year\tabc\t\\N\t\\N\t\\N"
+
+  @Test("bad rows are set aside, good rows load")
+  func badRowsSetAside() throws {
+    guard Harness.checkAvailable() else { return }
+    let database = try TestDatabase()
+    let directory = try Harness.temporaryDirectory("rejects")
+    let rows = [
+      good[0], outOfRange, good[1], good[2], nullKey, good[3], notANumber, good[4], good[5],
+    ]
+    let chunk = try Self.writeChunk(rows, in: directory)
+    let rejects = directory + "/load.tsv"
+
+    let result = try run(
+      [Harness.tool("load"), "--create", "--rejects", rejects, chunk],
+      environment: database.environment
+    )
+    #expect(result.status == 0, "\(result.transcript)")
+    #expect(try database.scalar("SELECT count(*) FROM name_basics") == "6")
+    #expect(try database.scalar("SELECT rows || '/' || rejected FROM stageload_ledger") == "6/3")
+
+    let lines = try String(contentsOfFile: rejects, encoding: .utf8)
+      .split(separator: "\n").map {
+        $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+      }
+    #expect(lines.count == 4)
+    #expect(lines.dropFirst().map { $0[1] } == ["2", "5", "7"])
+    #expect(lines.dropFirst().map { $0[3] } == ["22003", "23502", "22P02"])
+    #expect(
+      lines.dropFirst().map { $0[5...].joined(separator: "\t") } == [
+        outOfRange, nullKey, notANumber,
+      ]
+    )
+
+    // The chunk is in the ledger now, so a second run loads nothing and
+    // writes no rejects again.
+    let again = try run(
+      [Harness.tool("load"), "--rejects", rejects, chunk],
+      environment: database.environment
+    )
+    #expect(again.status == 0)
+    #expect(again.standardError.contains("already loaded"), "\(again.transcript)")
+    #expect(try String(contentsOfFile: rejects, encoding: .utf8).split(separator: "\n").count == 4)
+  }
+
+  @Test("max rejects fails the whole chunk")
+  func maxRejectsFailsChunk() throws {
+    guard Harness.checkAvailable() else { return }
+    let database = try TestDatabase()
+    let directory = try Harness.temporaryDirectory("rejects")
+    let chunk = try Self.writeChunk(
+      [good[0], outOfRange, good[1], notANumber, good[2]],
+      in: directory
+    )
+
+    let result = try run(
+      [Harness.tool("load"), "--create", "--max-rejects", "1", chunk],
+      environment: database.environment
+    )
+    #expect(result.status == 65, "\(result.transcript)")
+    #expect(result.standardError.contains("line 4"), "\(result.transcript)")
+    #expect(try database.scalar("SELECT count(*) FROM name_basics") == "0")
+    #expect(try database.scalar("SELECT count(*) FROM stageload_ledger") == "0")
+
+    let strict = try run(
+      [Harness.tool("load"), "--max-rejects", "0", chunk],
+      environment: database.environment
+    )
+    #expect(strict.status == 65, "\(strict.transcript)")
+    #expect(
+      strict.standardError.contains("line 2: value \"99999\" is out of range"),
+      "\(strict.transcript)"
+    )
+  }
+
+  @Test("table name with quote and semicolon")
+  func hostileTableName() throws {
+    guard Harness.checkAvailable() else { return }
+    let database = try TestDatabase()
+    let directory = try Harness.temporaryDirectory("rejects")
+    let chunk = try Self.writeChunk(Array(good[0..<2]), in: directory)
+    let table = "x\"; DROP TABLE stageload_ledger; --"
+
+    let result = try run(
+      [Harness.tool("load"), "--create", "--table", table, chunk],
+      environment: database.environment
+    )
+    #expect(result.status == 0, "\(result.transcript)")
+    #expect(
+      try database.scalar("SELECT count(*) FROM \"x\"\"; DROP TABLE stageload_ledger; --\"") == "2"
+    )
+    #expect(try database.scalar("SELECT table_name FROM stageload_ledger") == table)
+  }
+}
