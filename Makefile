@@ -94,7 +94,7 @@ endif
 # variables are removed: a make run by a test starts fresh, without this
 # make's settings and job server.
 test_env_unset := MAKEFLAGS MFLAGS MAKEOVERRIDES MAKELEVEL MAKE_TERMOUT MAKE_TERMERR \
-  DATASET DATASETS SOURCE CHUNK_ROWS MAX_REJECTS WORK CHUNKS_OF
+  DATASET DATASETS SOURCE CHUNK_ROWS MAX_REJECTS REFRESH WORK CHUNKS_OF
 
 test: build $(DB_READY)
 	env $(addprefix -u ,$(test_env_unset)) STAGELOAD_BIN=$(abspath $(BIN)) swift test
@@ -116,6 +116,7 @@ check: lint test
 help:
 	@echo 'Load IMDb datasets into PostgreSQL. Targets:'
 	@echo '  make              build, fetch, split and load every dataset, then print a summary'
+	@echo '  make refresh      download again when the source changed, then reload and publish'
 	@echo '  make -j2          load two chunks at a time'
 	@echo '  make -k           keep loading other chunks after one fails; a rerun retries it'
 	@echo '  make build        build the tools (swift build -c release)'

@@ -2,10 +2,22 @@
 #
 # fetch writes FILE.part and renames it, so the target exists only when
 # complete. SOURCE is expanded per dataset with $(dataset) set to its name.
+#
+# A finished download is kept until `make refresh` (REFRESH=1), which runs
+# fetch again. fetch then sends the ETag and Last-Modified it stored in
+# FILE.meta, and on 304 Not Modified leaves the file and its mtime alone,
+# so nothing downstream runs. A changed file is split and loaded into a new
+# staging table, which replaces the table when every chunk is in.
+
+.PHONY: refresh force-fetch
+refresh:
+	+@$(MAKE) --no-print-directory REFRESH=1 all
+
+force-fetch:
 
 define fetch_rule
 $(WORK)/download/$(1).tsv.gz: dataset := $(1)
-$(WORK)/download/$(1).tsv.gz: | $(FETCH)
+$(WORK)/download/$(1).tsv.gz: $(if $(REFRESH),force-fetch) | $(FETCH)
 	@mkdir -p $$(@D)
 	$(FETCH) $$(SOURCE) -o $$@
 endef

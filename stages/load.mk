@@ -1,5 +1,11 @@
-# Load stage: create each dataset's table, then load each chunk in its own
-# transaction.
+# Load stage: load each chunk in its own transaction into the staging table
+# NAME_TABLE__staging, then publish it: build the primary key and swap it in
+# as the table in one transaction, so readers never see a half-loaded table.
+#
+# table.ok marks a fresh, empty staging table; it depends on the manifest, so
+# a new split starts a new staging table and reloads every chunk. published.ok
+# depends on every chunk's marker, so a failed chunk leaves the published
+# table as it was.
 #
 # The chunk list exists only after the split, in chunks.mk, which defines
 # NAME.chunks. So load-NAME first makes the manifest and the table, then runs
@@ -17,9 +23,10 @@
 table_of = $(or $($(1).table),$(subst .,_,$(1)))
 
 define load_rules
-$(WORK)/loaded/$(1)/table.ok: | $(LOAD) $(DB_READY)
+$(WORK)/loaded/$(1)/table.ok: $(WORK)/chunks/$(1)/manifest.tsv | $(LOAD) $(DB_READY)
 	@mkdir -p $$(@D)
-	$(LOAD) --dataset $(1) --table $(call table_of,$(1)) --create
+	@rm -f $(WORK)/loaded/$(1)/published.ok
+	$(LOAD) --dataset $(1) --table $(call table_of,$(1)) --staging --create
 	@touch $$@
 
 .PHONY: load-$(1)
@@ -53,10 +60,16 @@ endif
 
 chunk_dir := $(WORK)/chunks/$(CHUNKS_OF)
 marker_dir := $(WORK)/loaded/$(CHUNKS_OF)
-load_chunk = $(LOAD) --dataset $(CHUNKS_OF) --table $(call table_of,$(CHUNKS_OF)) \
+load_chunk = $(LOAD) --dataset $(CHUNKS_OF) --table $(call table_of,$(CHUNKS_OF)) --staging \
   --rejects $(WORK)/rejects/$(CHUNKS_OF)/load.tsv $(if $(MAX_REJECTS),--max-rejects $(MAX_REJECTS)) $<
 
-load-chunks: $(patsubst %,$(marker_dir)/%.ok,$($(CHUNKS_OF).chunks))
+chunk_markers := $(patsubst %,$(marker_dir)/%.ok,$($(CHUNKS_OF).chunks))
+load-chunks: $(marker_dir)/published.ok
+
+$(marker_dir)/published.ok: $(chunk_markers) | $(LOAD) $(DB_READY)
+	$(LOAD) --dataset $(CHUNKS_OF) --table $(call table_of,$(CHUNKS_OF)) --publish \
+	  --rejects $(WORK)/rejects/$(CHUNKS_OF)/load.tsv
+	@touch $@
 
 # The marker depends on the chunk file, so a chunk that a new split rewrote
 # is loaded again. The command is echoed, unless make -s, without its failure

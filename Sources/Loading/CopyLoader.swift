@@ -68,6 +68,31 @@ package final class CopyLoader {
     }
   }
 
+  /// Drops and creates the table empty, and forgets its ledger rows, in one
+  /// transaction; this starts a new generation of a staging table.
+  ///
+  /// - Throws: `LoadError` when the server rejects the statements.
+  package func recreate() throws {
+    try createIfMissing(TableSchema.createLedger, subject: TableSchema.ledgerName)
+    try connection.execute("BEGIN", subject: tableName)
+    do {
+      try connection.execute("DROP TABLE IF EXISTS \(quotedTable)", subject: tableName)
+      try connection.execute(
+        TableSchema.createTable(dataset, quotedTable: quotedTable),
+        subject: tableName
+      )
+      try connection.execute(
+        "DELETE FROM stageload_ledger WHERE table_name = $1",
+        parameters: [tableName],
+        subject: tableName
+      )
+      try connection.execute("COMMIT", subject: tableName)
+    } catch {
+      if connection.isAlive { _ = try? connection.execute("ROLLBACK", subject: tableName) }
+      throw error
+    }
+  }
+
   /// Loads one chunk in its own transaction, unless the ledger lists it.
   ///
   /// - Parameters:

@@ -38,7 +38,7 @@ package enum LoadError: StageError {
     case .chunk(let error):
       return error.description
     case .tooManyRejects(let chunk, let limit, let last):
-      var subject = "chunk \(chunk) line \(last.chunkLine)"
+      var subject = "chunk \(chunk) line \(last.chunkLine ?? 0)"
       if let source = last.sourceLine { subject += " (source line \(source))" }
       return "\(subject): \(last.message) (SQLSTATE \(last.sqlState)); more than \(limit) "
         + "rejected rows in the chunk, so none of it was loaded; fix the data or raise --max-rejects"

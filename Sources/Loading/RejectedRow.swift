@@ -5,8 +5,9 @@ import StageKit
 /// A row that the server rejected, with where it came from and why.
 package struct RejectedRow: Sendable, Equatable {
   package var chunk: String
-  /// The row's 1-based line in the chunk file.
-  package var chunkLine: Int
+  /// The row's 1-based line in the chunk file, nil for a row rejected when
+  /// the table was published.
+  package var chunkLine: Int?
   /// The row's line in the source TSV, when the chunk has a manifest entry.
   package var sourceLine: Int?
   package var sqlState: String
@@ -40,7 +41,9 @@ package enum RejectsFile {
       // backslashes doubled.
       let message = row.message.map { $0 == "\t" || $0.isNewline ? " " : $0 }
         .map { $0 == "\\" ? "\\\\" : String($0) }.joined()
-      text += "\(row.chunk)\t\(row.chunkLine)\t\(row.sourceLine.map(String.init) ?? "\\N")\t"
+      let chunkLine = row.chunkLine.map(String.init) ?? "\\N"
+      let sourceLine = row.sourceLine.map(String.init) ?? "\\N"
+      text += "\(row.chunk)\t\(chunkLine)\t\(sourceLine)\t"
       text += "\(row.sqlState)\t\(message)\t\(row.row)\n"
     }
     try output.write(text)

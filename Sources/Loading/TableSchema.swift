@@ -33,6 +33,12 @@ enum TableSchema {
       + columns.joined(separator: ",\n") + "\n)"
   }
 
+  /// Returns the name of the staging table that chunks load into before
+  /// it is published as `table`.
+  static func stagingName(of table: String) -> String {
+    table + "__staging"
+  }
+
   /// Returns `COPY ... FROM STDIN` naming every column, so a table whose
   /// columns are in another order still loads correctly.
   static func copyStatement(_ dataset: Dataset, quotedTable: String) -> String {

@@ -8,11 +8,12 @@ let datasetNames = Dataset.all.map(\.name).joined(separator: ", ")
 let tool = Tool(
   name: "load",
   synopsis:
-    "load [--dataset NAME] [--table NAME] [--create] [--rejects FILE] [--max-rejects N] "
-    + "[CHUNK... | -]",
+    "load [--dataset NAME] [--table NAME] [--create | --publish] [--staging] [--rejects FILE] "
+    + "[--max-rejects N] [CHUNK... | -]",
   help: """
-    usage: load [--dataset NAME] [--table NAME] [--create] [--rejects FILE]
+    usage: load [--dataset NAME] [--table NAME] [--create] [--staging] [--rejects FILE]
                 [--max-rejects N] [CHUNK... | -]
+           load [--dataset NAME] [--table NAME] --publish [--rejects FILE]
 
     Streams COPY text chunks (files written by split, or - for standard
     input) into a PostgreSQL table, each chunk in its own transaction. The
@@ -37,6 +38,11 @@ let tool = Tool(
                       such as name_basics); quoted, so any name is safe
       --create        create the table (and the ledger) if missing; with no
                       CHUNK, only that
+      --staging       load into TABLE__staging instead; with --create, drop and
+                      recreate it empty, starting a new load
+      --publish       build the primary key on TABLE__staging and swap it in as
+                      TABLE in one transaction; rows with a duplicate key are
+                      deleted first, all but one per key, and reported
       --rejects FILE  append rejected rows to FILE (chunk, chunk_line,
                       source_line, sqlstate, message, row)
       --max-rejects N fail a chunk, loading none of it, when more than N of
@@ -53,11 +59,15 @@ let tool = Tool(
 
     examples:
       load --dataset name.basics --create work/chunks/name.basics/*.copy
+      load --dataset name.basics --staging --create
+      load --dataset name.basics --staging work/chunks/name.basics/*.copy
+      load --dataset name.basics --publish
       split --dataset name.basics --stdout name.basics.tsv | load --create -
     """,
   options: [
     OptionSpec("--dataset", takesValue: true), OptionSpec("--table", takesValue: true),
-    OptionSpec("--create"), OptionSpec("--rejects", takesValue: true),
+    OptionSpec("--create"), OptionSpec("--staging"), OptionSpec("--publish"),
+    OptionSpec("--rejects", takesValue: true),
     OptionSpec("--max-rejects", takesValue: true), OptionSpec("--quiet"),
   ]
 )
@@ -100,10 +110,33 @@ func manifestEntries(of chunks: [String]) -> [String: Manifest.Entry] {
   return entries
 }
 
+/// Publishes the staging table of `table` and reports keys it had to drop.
+func publish(connection: Connection, dataset: Dataset, table: String, rejectsPath: String?) throws {
+  let publisher = Publisher(connection: connection, dataset: dataset, tableName: table)
+  switch try publisher.publish() {
+  case .nothingToPublish:
+    tool.note("\(table): no staging table to publish; it was published already")
+  case .published(let rows, let duplicates):
+    if let rejectsPath { try RejectsFile.append(duplicates, to: rejectsPath) }
+    var line =
+      "\(table): published \(rows) rows with primary key (\(dataset.key.joined(separator: ", ")))"
+    if !duplicates.isEmpty {
+      line += "; \(duplicates.count) rows with a duplicate key rejected"
+      line += rejectsPath.map { " (\($0))" } ?? ""
+    }
+    tool.note(line)
+  }
+}
+
 tool.run { arguments in
   let chunks = arguments.positionals
-  guard !chunks.isEmpty || arguments.has("--create") else {
-    throw UsageError("no chunk given; name chunk files, - for standard input, or --create")
+  guard !chunks.isEmpty || arguments.has("--create") || arguments.has("--publish") else {
+    throw UsageError(
+      "no chunk given; name chunk files, - for standard input, --create or --publish"
+    )
+  }
+  if arguments.has("--publish") && (!chunks.isEmpty || arguments.has("--create")) {
+    throw UsageError("--publish takes no chunk and no --create; run it after the last chunk")
   }
   if chunks.contains("-") && chunks.count > 1 {
     throw UsageError("- (standard input) cannot be combined with chunk files")
@@ -119,9 +152,18 @@ tool.run { arguments in
   }
 
   let connection = try Connection.fromEnvironment()
-  let loader = try CopyLoader(connection: connection, dataset: dataset, tableName: table)
+  if arguments.has("--publish") {
+    try publish(connection: connection, dataset: dataset, table: table, rejectsPath: rejectsPath)
+    return
+  }
+  let target = arguments.has("--staging") ? Publisher.stagingName(of: table) : table
+  let loader = try CopyLoader(connection: connection, dataset: dataset, tableName: target)
   loader.maximumRejects = maximumRejects
-  try loader.prepare(createTable: arguments.has("--create"))
+  if arguments.has("--staging") && arguments.has("--create") {
+    try loader.recreate()
+  } else {
+    try loader.prepare(createTable: arguments.has("--create"))
+  }
 
   let entries = manifestEntries(of: chunks)
   let started = Date()
@@ -150,7 +192,7 @@ tool.run { arguments in
         tool.note(line + " (\(Measure.duration(seconds)))")
         for row in rejected.prefix(rejectsPath == nil ? 10 : 0) {
           tool.note(
-            "\(name): line \(row.chunkLine): \(row.message) (SQLSTATE \(row.sqlState)); not loaded"
+            "\(name): line \(row.chunkLine ?? 0): \(row.message) (SQLSTATE \(row.sqlState)); not loaded"
           )
         }
       }

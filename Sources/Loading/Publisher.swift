@@ -1,0 +1,121 @@
+import Datasets
+import StageKit
+
+/// Publishes a loaded staging table as the dataset's table.
+///
+/// In one transaction it builds the primary key on the staging table, then
+/// renames the old table away, renames the staging table into its place
+/// and drops the old one. Readers of the table see the old or the new
+/// version, never a mix, and wait only for the renames, not for the key.
+/// When rows share a key, all but one are deleted first and reported as
+/// rejected, so that the key can be built.
+package struct Publisher {
+  /// The outcome of a publish.
+  package enum Outcome: Sendable, Equatable {
+    /// The staging table is now the table, with `rows` rows.
+    case published(rows: Int, duplicates: [RejectedRow])
+    /// There is no staging table: an earlier run published it already.
+    case nothingToPublish
+  }
+
+  let connection: Connection
+  let dataset: Dataset
+  let tableName: String
+
+  /// Returns the name of the staging table that chunks load into before
+  /// it is published as `table`: `TABLE__staging`.
+  package static func stagingName(of table: String) -> String {
+    TableSchema.stagingName(of: table)
+  }
+
+  package init(connection: Connection, dataset: Dataset, tableName: String) {
+    self.connection = connection
+    self.dataset = dataset
+    self.tableName = tableName
+  }
+
+  /// Builds the key on `TABLE__staging` and swaps it in as `TABLE`.
+  ///
+  /// - Returns: The published row count and the rows deleted as duplicate keys.
+  /// - Throws: `LoadError`; the transaction is rolled back and the old
+  ///   table stays as it was.
+  package func publish() throws -> Outcome {
+    let staging = TableSchema.stagingName(of: tableName)
+    let exists = try connection.execute(
+      "SELECT to_regclass($1) IS NOT NULL",
+      parameters: [try connection.quoteIdentifier(staging)],
+      subject: staging
+    )
+    guard exists.value(0, 0) == "t" else { return .nothingToPublish }
+
+    let quotedStaging = try connection.quoteIdentifier(staging)
+    let quotedTable = try connection.quoteIdentifier(tableName)
+    let quotedOld = try connection.quoteIdentifier(tableName + "__old")
+    let key = dataset.key.joined(separator: ", ")
+
+    try connection.execute("BEGIN", subject: tableName)
+    do {
+      // Most loads have no duplicate keys, so the key is tried first and the
+      // slower search for duplicates runs only when building it fails.
+      let addKey =
+        "ALTER TABLE \(quotedStaging) ADD CONSTRAINT "
+        + "\(try connection.quoteIdentifier(staging + "_pkey")) PRIMARY KEY (\(key))"
+      var duplicates: [RejectedRow] = []
+      try connection.execute("SAVEPOINT stageload_key", subject: staging)
+      do {
+        try connection.execute(addKey, subject: staging)
+      } catch LoadError.server(_, let sqlState, _, _) where sqlState == "23505" {
+        try connection.execute("ROLLBACK TO SAVEPOINT stageload_key", subject: staging)
+        duplicates = try deleteDuplicateKeys(in: quotedStaging, staging: staging)
+        try connection.execute(addKey, subject: staging)
+      }
+      try connection.execute(
+        """
+        ALTER TABLE IF EXISTS \(quotedTable) RENAME TO \(quotedOld);
+        ALTER INDEX IF EXISTS \(try connection.quoteIdentifier(tableName + "_pkey"))
+          RENAME TO \(try connection.quoteIdentifier(tableName + "__old_pkey"));
+        ALTER TABLE \(quotedStaging) RENAME TO \(quotedTable);
+        ALTER INDEX \(try connection.quoteIdentifier(staging + "_pkey"))
+          RENAME TO \(try connection.quoteIdentifier(tableName + "_pkey"));
+        DROP TABLE IF EXISTS \(quotedOld);
+        """,
+        subject: tableName
+      )
+      let count = try connection.execute("SELECT count(*) FROM \(quotedTable)", subject: tableName)
+      try connection.execute("COMMIT", subject: tableName)
+      return .published(rows: count.value(0, 0).flatMap { Int($0) } ?? 0, duplicates: duplicates)
+    } catch {
+      if connection.isAlive { _ = try? connection.execute("ROLLBACK", subject: tableName) }
+      throw error
+    }
+  }
+
+  /// Deletes every row whose key another row also has, keeping one row per
+  /// key, and returns the deleted rows as rejects.
+  private func deleteDuplicateKeys(in quotedStaging: String, staging: String) throws
+    -> [RejectedRow]
+  {
+    let match = dataset.key.map { "a.\($0) = b.\($0)" }.joined(separator: " AND ")
+    let keyText = dataset.key.map { "a.\($0)::text" }.joined(separator: ", ")
+    let result = try connection.execute(
+      """
+      DELETE FROM \(quotedStaging) a USING \(quotedStaging) b
+      WHERE \(match) AND a.ctid > b.ctid
+      RETURNING concat_ws(', ', \(keyText))
+      """,
+      subject: staging
+    )
+    let columns = dataset.key.joined(separator: ", ")
+    return (0..<result.rowCount).map { index in
+      let value = result.value(index, 0) ?? ""
+      return RejectedRow(
+        chunk: "publish",
+        chunkLine: nil,
+        sourceLine: nil,
+        sqlState: "23505",
+        message: "duplicate key (\(columns))=(\(value)); another row with this key was kept",
+        row: value
+      )
+    }
+  }
+}
