@@ -68,10 +68,18 @@ include stages/summary.mk
 
 # The load and the summary run in a second make, so that the summary is
 # printed even when a chunk fails, and make still exits with the failure.
+# A lock on $(WORK)/run.lock makes a second make on the same WORK wait for
+# the first instead of working on the same files.
 all: build $(DB_READY)
-	@mkdir -p $(WORK) && touch $(RUN_STAMP)
-	+@$(MAKE) --no-print-directory load || status=$$?; \
-	  $(REPORT_SH) summary --timed $(summary_arguments); \
+	@mkdir -p $(WORK)
+	+@exec 8>$(WORK)/run.lock; \
+	  if ! flock -n 8; then \
+	    echo "make: another make is running in $(WORK); waiting for it to finish" >&2; \
+	    flock 8; \
+	  fi; \
+	  touch $(RUN_STAMP); \
+	  $(MAKE) --no-print-directory load 8>&- || status=$$?; \
+	  $(REPORT_SH) summary --timed $(summary_arguments) 8>&-; \
 	  exit $${status:-0}
 
 # The stage rules list the tools as order-only prerequisites: a rebuilt tool
@@ -102,7 +110,7 @@ test: build $(DB_READY)
 # Removes only what the stages write, then $(WORK) itself if it is empty.
 clean:
 	$(DB_SH) clean $(WORK)
-	rm -rf $(addprefix $(WORK)/,download chunks loaded rejects run.started)
+	rm -rf $(addprefix $(WORK)/,download chunks loaded rejects run.started run.lock)
 	@if [[ -d $(WORK) ]]; then rmdir --ignore-fail-on-non-empty $(WORK); fi
 
 fmt:

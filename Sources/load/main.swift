@@ -184,7 +184,7 @@ tool.run { arguments in
       }
       if !quiet {
         let seconds = Date().timeIntervalSince(chunkStarted)
-        var line = "\(name): loaded \(rows) rows into \(table)"
+        var line = "\(name): loaded \(rows) rows into \(target)"
         if !rejected.isEmpty {
           line +=
             ", \(rejected.count) rejected (\(rejectsPath ?? "use --rejects FILE to keep them"))"
@@ -199,7 +199,7 @@ tool.run { arguments in
     case .alreadyLoaded(let rows):
       skippedChunks += 1
       if !quiet {
-        tool.note("\(name): already loaded into \(table) (\(rows) rows); skipped")
+        tool.note("\(name): already loaded into \(target) (\(rows) rows); skipped")
       }
     }
   }
@@ -207,7 +207,7 @@ tool.run { arguments in
   if chunks.count > 1 && !quiet {
     let seconds = Date().timeIntervalSince(started)
     tool.note(
-      "\(table): \(loadedRows) rows from \(loadedChunks) chunks loaded, \(rejectedRows) rejected, "
+      "\(target): \(loadedRows) rows from \(loadedChunks) chunks loaded, \(rejectedRows) rejected, "
         + "\(skippedChunks) chunks already loaded (\(Measure.duration(seconds)), "
         + "\(Measure.rate(loadedRows, seconds)) rows/s)"
     )
