@@ -1,0 +1,115 @@
+import Foundation
+import Testing
+
+/// load stopped in the middle of a COPY: the chunk's transaction rolls
+/// back, and a rerun loads it exactly once.
+@Suite(.serialized, .enabled(if: Harness.isAvailable || Harness.isRequired))
+struct LoadFaultTests {
+  static let rows = 400_000
+
+  /// Writes a chunk big enough that its COPY runs for a while.
+  static func writeLargeChunk(in directory: String) throws -> String {
+    var text = ""
+    text.reserveCapacity(rows * 60)
+    for number in 1...rows {
+      text +=
+        "nm\(number)\tPerson Number \(number)\t\\N\t\\N\t{actor,writer}\t{tt\(number),tt\(number + 1)}\n"
+    }
+    let path = directory + "/000001.copy"
+    try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+    return path
+  }
+
+  /// Starts load on `chunk` and returns once its COPY runs on the server.
+  static func startCopy(chunk: String, database: TestDatabase) throws -> Process {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: Harness.tool("load"))
+    process.arguments = ["--create", chunk]
+    var environment = Harness.environment
+    environment["PGDATABASE"] = database.name
+    process.environment = environment
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+
+    let deadline = Date().addingTimeInterval(20)
+    while Date() < deadline {
+      let copying = try database.scalar(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+          + "AND query LIKE 'COPY %' AND state = 'active'"
+      )
+      if copying == "1" { return process }
+      usleep(20_000)
+    }
+    process.terminate()
+    throw HarnessError("the COPY did not start within 20 s")
+  }
+
+  static func checkExactlyOnce(_ database: TestDatabase) throws {
+    #expect(try database.scalar("SELECT count(*) FROM name_basics") == String(rows))
+    #expect(try database.scalar("SELECT count(DISTINCT nconst) FROM name_basics") == String(rows))
+    #expect(
+      try database.scalar("SELECT count(*) || '/' || sum(rows) FROM stageload_ledger")
+        == "1/\(rows)"
+    )
+  }
+
+  @Test("kill -9 during COPY, then rerun")
+  func killDuringCopy() throws {
+    guard Harness.checkAvailable() else { return }
+    let database = try TestDatabase()
+    let chunk = try Self.writeLargeChunk(in: try Harness.temporaryDirectory("fault"))
+    let process = try Self.startCopy(chunk: chunk, database: database)
+    kill(process.processIdentifier, SIGKILL)
+    process.waitUntilExit()
+    #expect(process.terminationReason == .uncaughtSignal)
+
+    // The server notices the closed connection and rolls back.
+    var count = "?"
+    for _ in 0..<100 {
+      count = try database.scalar("SELECT count(*) FROM name_basics") ?? "?"
+      if count == "0" { break }
+      usleep(50_000)
+    }
+    #expect(count == "0")
+    #expect(try database.scalar("SELECT count(*) FROM stageload_ledger") == "0")
+
+    let rerun = try run([Harness.tool("load"), chunk], environment: database.environment)
+    #expect(rerun.status == 0, "\(rerun.transcript)")
+    try Self.checkExactlyOnce(database)
+  }
+
+  @Test("terminated backend exits 75, then rerun")
+  func terminatedBackend() throws {
+    guard Harness.checkAvailable() else { return }
+    let database = try TestDatabase()
+    let chunk = try Self.writeLargeChunk(in: try Harness.temporaryDirectory("fault"))
+    let process = try Self.startCopy(chunk: chunk, database: database)
+    _ = try database.query(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        + "WHERE datname = current_database() AND query LIKE 'COPY %'"
+    )
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 75)
+
+    let rerun = try run([Harness.tool("load"), chunk], environment: database.environment)
+    #expect(rerun.status == 0, "\(rerun.transcript)")
+    try Self.checkExactlyOnce(database)
+  }
+
+  @Test("SIGINT during COPY exits 130 and rolls back")
+  func interruptDuringCopy() throws {
+    guard Harness.checkAvailable() else { return }
+    let database = try TestDatabase()
+    let chunk = try Self.writeLargeChunk(in: try Harness.temporaryDirectory("fault"))
+    let process = try Self.startCopy(chunk: chunk, database: database)
+    process.interrupt()
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 130)
+    #expect(try database.scalar("SELECT count(*) FROM name_basics") == "0")
+
+    let rerun = try run([Harness.tool("load"), chunk], environment: database.environment)
+    #expect(rerun.status == 0, "\(rerun.transcript)")
+    try Self.checkExactlyOnce(database)
+  }
+}
