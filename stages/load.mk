@@ -61,14 +61,13 @@ endif
 chunk_dir := $(WORK)/chunks/$(CHUNKS_OF)
 marker_dir := $(WORK)/loaded/$(CHUNKS_OF)
 load_chunk = $(LOAD) --dataset $(CHUNKS_OF) --table $(call table_of,$(CHUNKS_OF)) --staging \
-  --rejects $(WORK)/rejects/$(CHUNKS_OF)/load.tsv $(if $(MAX_REJECTS),--max-rejects $(MAX_REJECTS)) $<
+  --rejects $(WORK)/rejects/$(CHUNKS_OF)/load.tsv $(if $(MAX_REJECTS),--max-rejects $(MAX_REJECTS) )$<
 
 chunk_markers := $(patsubst %,$(marker_dir)/%.ok,$($(CHUNKS_OF).chunks))
 load-chunks: $(marker_dir)/published.ok
 
 $(marker_dir)/published.ok: $(chunk_markers) | $(LOAD) $(DB_READY)
-	$(LOAD) --dataset $(CHUNKS_OF) --table $(call table_of,$(CHUNKS_OF)) --publish \
-	  --rejects $(WORK)/rejects/$(CHUNKS_OF)/load.tsv
+	$(LOAD) --dataset $(CHUNKS_OF) --table $(call table_of,$(CHUNKS_OF)) --publish --rejects $(WORK)/rejects/$(CHUNKS_OF)/load.tsv
 	@touch $@
 
 # The marker depends on the chunk file, so a chunk that a new split rewrote
