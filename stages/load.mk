@@ -15,8 +15,9 @@
 # or split anything. It gets -j and -k through MAKEFLAGS: chunks load in
 # parallel, and with -k a failed chunk does not stop the others.
 #
-# When a chunk fails to load, its .failed file records the exit status for
-# `make status`, and the next run loads the chunk again.
+# When a chunk fails to load, its .failed file records the exit status and
+# load's last message for `make status`, and the next run loads the chunk
+# again. load's messages also go to CHUNK.log, which is kept only on failure.
 
 # The table for a dataset: NAME.table if set (make name.basics.table=people),
 # otherwise the dataset name with '.' replaced by '_'.
@@ -76,6 +77,8 @@ $(marker_dir)/published.ok: $(chunk_markers) | $(LOAD) $(DB_READY)
 $(marker_dir)/%.ok: $(chunk_dir)/%.copy | $(marker_dir)/table.ok $(LOAD) $(DB_READY)
 	@rm -f $(@:.ok=.failed)
 	$(if $(findstring s,$(make_letter_flags)),,@echo '$(load_chunk)')
-	@$(load_chunk) || { status=$$?; echo "load exited with status $$status" > $(@:.ok=.failed); exit $$status; }
+	@{ $(load_chunk) 2>&1 1>&3 | tee $(@:.ok=.log) >&2; } 3>&1 || { status=$$?; \
+	  { echo "load exited with status $$status"; tail -n 1 $(@:.ok=.log); } > $(@:.ok=.failed); \
+	  exit $$status; }; rm -f $(@:.ok=.log)
 	@touch $@
 endif

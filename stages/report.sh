@@ -31,7 +31,7 @@ scan_dataset() {
   local manifest=$work/chunks/$name/manifest.tsv
   local markers=$work/loaded/$name
   chunks=0 loaded=0 loaded_now=0 failed=0 pending=0
-  rows_total=0 rows_loaded=0 rows_now=0 failed_list=""
+  rows_total=0 rows_loaded=0 rows_now=0 failed_list="" last_error=""
   [[ -f $manifest ]] || return 1
 
   local chunk first_line rows sha256
@@ -50,6 +50,7 @@ scan_dataset() {
     elif [[ -e $markers/$base.failed ]]; then
       failed=$((failed + 1))
       failed_list+=" $base"
+      last_error=$(tail -n 1 -- "$markers/$base.failed")
     else
       pending=$((pending + 1))
     fi
@@ -113,6 +114,9 @@ cmd_status() {
     printf '%s: %s: %d loaded, %s%d pending; %d of %d rows loaded; %s\n' \
       "$name" "$(plural "$chunks" chunk)" "$loaded" "$(describe_failed)" "$pending" \
       "$rows_loaded" "$rows_total" "$(describe_rejects "$name")"
+    if [[ -n $last_error ]]; then
+      echo "$name: last error: $last_error"
+    fi
   done
 }
 
