@@ -35,11 +35,24 @@ enum CopyText {
       output.append(UInt8(ascii: "}"))
       return
     }
+    guard let base = field.baseAddress else { return }
     var start = 0
     while true {
+      // One pass finds the element's end and whether it needs quotes.
       var end = start
-      while end < field.count && field[end] != separator { end += 1 }
-      appendArrayElement(UnsafeBufferPointer(rebasing: field[start..<end]), into: output)
+      var special = false
+      while end < field.count {
+        let byte = base[end]
+        if byte == separator { break }
+        special = special || isSpecialInArray(byte)
+        end += 1
+      }
+      let element = UnsafeBufferPointer(rebasing: field[start..<end])
+      if special || element.isEmpty || isNULL(element) {
+        appendQuotedElement(element, into: output)
+      } else {
+        output.append(element)
+      }
       if end == field.count { break }
       output.append(UInt8(ascii: ","))
       start = end + 1
@@ -47,14 +60,31 @@ enum CopyText {
     output.append(UInt8(ascii: "}"))
   }
 
-  private static func appendArrayElement(
+  /// Whether `byte` forces quotes around an array element: `"`, `\`, `,`,
+  /// `{`, `}`, space, or tab through carriage return. Two 64-bit masks
+  /// cover the ASCII range without a table lookup.
+  @inline(__always)
+  private static func isSpecialInArray(_ byte: UInt8) -> Bool {
+    // Bits 9-13 (tab to CR), 32 (space), 34 ("), 44 (,).
+    let low: UInt64 = 0x3e00 | 1 << 32 | 1 << 34 | 1 << 44
+    // Bits 92 (\), 123 ({), 125 (}), less 64.
+    let high: UInt64 = 1 << 28 | 1 << 59 | 1 << 61
+    let mask = byte < 64 ? low : (byte < 128 ? high : 0)
+    return (mask >> UInt64(byte & 63)) & 1 != 0
+  }
+
+  /// Whether `element` is `NULL` in any letter case, which array input
+  /// would read as a null element unless quoted.
+  private static func isNULL(_ element: UnsafeBufferPointer<UInt8>) -> Bool {
+    element.count == 4 && element[0] & 0xdf == UInt8(ascii: "N")
+      && element[1] & 0xdf == UInt8(ascii: "U") && element[2] & 0xdf == UInt8(ascii: "L")
+      && element[3] & 0xdf == UInt8(ascii: "L")
+  }
+
+  private static func appendQuotedElement(
     _ element: UnsafeBufferPointer<UInt8>,
     into output: ByteBuffer
   ) {
-    guard needsQuotes(element) else {
-      output.append(element)
-      return
-    }
     output.append(UInt8(ascii: "\""))
     for byte in element {
       switch byte {
@@ -71,26 +101,6 @@ enum CopyText {
       }
     }
     output.append(UInt8(ascii: "\""))
-  }
-
-  private static func needsQuotes(_ element: UnsafeBufferPointer<UInt8>) -> Bool {
-    if element.isEmpty { return true }
-    if element.count == 4 && element[0] & 0xdf == UInt8(ascii: "N")
-      && element[1] & 0xdf == UInt8(ascii: "U") && element[2] & 0xdf == UInt8(ascii: "L")
-      && element[3] & 0xdf == UInt8(ascii: "L")
-    {
-      return true
-    }
-    for byte in element {
-      switch byte {
-      case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: ","), UInt8(ascii: "{"),
-        UInt8(ascii: "}"), UInt8(ascii: " "), 0x09...0x0d:
-        return true
-      default:
-        continue
-      }
-    }
-    return false
   }
 
   @inline(__always)
