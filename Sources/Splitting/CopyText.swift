@@ -60,9 +60,11 @@ enum CopyText {
     output.append(UInt8(ascii: "}"))
   }
 
-  /// Whether `byte` forces quotes around an array element: `"`, `\`, `,`,
-  /// `{`, `}`, space, or tab through carriage return. Two 64-bit masks
-  /// cover the ASCII range without a table lookup.
+  /// Returns whether `byte` forces quotes around an array element.
+  ///
+  /// Those bytes are `"`, `\`, `,`, `{`, `}`, space, and tab through
+  /// carriage return. Two 64-bit masks cover the ASCII range without a
+  /// table lookup.
   @inline(__always)
   private static func isSpecialInArray(_ byte: UInt8) -> Bool {
     // Bits 9-13 (tab to CR), 32 (space), 34 ("), 44 (,).
