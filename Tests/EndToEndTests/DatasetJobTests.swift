@@ -131,6 +131,29 @@ struct DatasetJobTests {
     )
   }
 
+  @Test("DATASETS=all names the seven in order")
+  func allDatasets() throws {
+    let result = try run([
+      "make", "--no-print-directory", "-C", Harness.projectRoot, "help", "DATASETS=all",
+    ])
+    #expect(result.status == 0, "\(result.transcript)")
+    let names = TableShape.all.map(\.dataset).joined(separator: " ")
+    #expect(result.standardOutput.contains("  DATASETS=\(names)\n"), "\(result.transcript)")
+  }
+
+  @Test("unknown dataset stops make")
+  func unknownDataset() throws {
+    let result = try run([
+      "make", "--no-print-directory", "-C", Harness.projectRoot, "help",
+      "DATASETS=name.basics title.basic",
+    ])
+    #expect(result.status == 2)
+    #expect(
+      result.standardError.contains("unknown dataset 'title.basic' in DATASETS"),
+      "\(result.transcript)"
+    )
+  }
+
   @Test("real excerpts of all seven load in one run")
   func realExcerpts() throws {
     guard Harness.checkAvailable() else { return }
