@@ -19,6 +19,13 @@ MAKEFLAGS += --no-builtin-rules
 
 DATASET ?= name.basics
 DATASETS ?= $(DATASET)
+# Every dataset split knows, in the order DATASETS=all loads them.
+ALL_DATASETS := name.basics title.basics title.akas title.crew title.episode \
+  title.principals title.ratings
+# override, so that DATASETS=all on the command line is replaced too.
+ifeq ($(strip $(DATASETS)),all)
+override DATASETS := $(ALL_DATASETS)
+endif
 # Expanded once per dataset, with $(dataset) set to the dataset's name. A
 # SOURCE without $(dataset) names one file, so it needs exactly one dataset.
 SOURCE ?= https://datasets.imdbws.com/$(dataset).tsv.gz
@@ -37,6 +44,9 @@ $(error WORK='$(WORK)' must be one path without spaces)
 endif
 ifeq ($(strip $(DATASETS)),)
 $(error DATASETS is empty; name at least one dataset, for example DATASETS=name.basics)
+endif
+ifneq ($(filter-out $(ALL_DATASETS),$(DATASETS)),)
+$(error unknown dataset '$(firstword $(filter-out $(ALL_DATASETS),$(DATASETS)))' in DATASETS; expected all or some of: $(ALL_DATASETS))
 endif
 ifeq ($(findstring $$(dataset),$(value SOURCE)),)
 ifneq ($(words $(DATASETS)),1)
@@ -139,7 +149,8 @@ help:
 	@echo '                    that the stages wrote in $(WORK)'
 	@echo '  make fmt | lint   format or check the Swift sources with swift format'
 	@echo 'Variables (current value):'
-	@echo '  DATASETS=$(DATASETS)  datasets to load, separated by spaces'
+	@echo '  DATASETS=$(DATASETS)'
+	@echo '      datasets to load, separated by spaces, or all for the seven datasets'
 	@echo '  SOURCE=$(value SOURCE)'
 	@echo '      download URL, file:// URL or path; $$(dataset) stands for the dataset name'
 	@echo '  CHUNK_ROWS=$(CHUNK_ROWS)  rows per chunk, used when a dataset is split'

@@ -26,18 +26,23 @@ package struct RowConverter: Sendable {
   /// Appends the COPY form of `line` (without its newline) and a newline to
   /// `output`, or leaves `output` unchanged and returns why the row is bad.
   ///
+  /// A row with the wrong number of fields is rejected for that reason,
+  /// even when a value, shifted into another column, is also invalid.
+  ///
   /// - Returns: nil when the row was appended, else the rejection.
   func convert(_ line: UnsafeBufferPointer<UInt8>, into output: ByteBuffer) -> Rejection? {
     guard let base = line.baseAddress, line.count > 0 else {
       return Rejection(reason: "blank line")
     }
     if let offset = UTF8Validator.firstInvalidOffset(in: line) {
-      return Rejection(reason: "invalid UTF-8 at byte \(offset + 1) of the line")
+      return rejection(
+        in: line,
+        at: offset,
+        reason: "invalid UTF-8 at byte \(offset + 1) of the line"
+      )
     }
     if let offset = FieldSyntax.offsetOfNUL(in: line) {
-      let column = FieldSyntax.fieldIndex(at: offset, in: line)
-      let name = column < types.count ? dataset.columns[column].name : nil
-      return Rejection(column: name, reason: "NUL byte in value")
+      return rejection(in: line, at: offset, reason: "NUL byte in value")
     }
     output.reserve(Self.maximumOutputSize(forLineOf: line.count, columns: types.count))
     let rowStart = output.count
@@ -56,6 +61,8 @@ package struct RowConverter: Sendable {
       let field = UnsafeBufferPointer(rebasing: line[fieldStart..<fieldEnd])
       if let reason = appendField(field, column: column, into: output) {
         output.count = rowStart
+        let found = countFields(line)
+        guard found == types.count else { return fieldCountRejection(found: found) }
         return Rejection(column: dataset.columns[column].name, reason: reason)
       }
       column += 1
@@ -69,6 +76,20 @@ package struct RowConverter: Sendable {
     }
     output.append(UInt8(ascii: "\n"))
     return nil
+  }
+
+  /// Returns the rejection for a bad byte at `offset`, naming its column,
+  /// or the field-count rejection when the row has the wrong number of
+  /// fields, because then the column names would not match the values.
+  private func rejection(
+    in line: UnsafeBufferPointer<UInt8>,
+    at offset: Int,
+    reason: String
+  ) -> Rejection {
+    let found = countFields(line)
+    guard found == types.count else { return fieldCountRejection(found: found) }
+    let column = FieldSyntax.fieldIndex(at: offset, in: line)
+    return Rejection(column: dataset.columns[column].name, reason: reason)
   }
 
   private func fieldCountRejection(found: Int) -> Rejection {

@@ -52,6 +52,52 @@ import Testing
       expected: .success("tt1\tmovie\t\"Hello\tHello\t0\t\\N\t\\N\t\\N\t\\N\n")
     ),
     Case(
+      name: "title.basics tab in a title reports the field count",
+      dataset: .titleBasics,
+      line: "tt1\tmovie\tPart\tOne\tPart One\t0\t1999\t\\N\t90\tDrama",
+      expected: .failure(Rejection(reason: "expected 9 fields, found 10"))
+    ),
+    Case(
+      name: "title.basics empty year is invalid",
+      dataset: .titleBasics,
+      line: "tt1\tmovie\tA\tA\t0\t\t\\N\t90\t\\N",
+      expected: .failure(
+        Rejection(column: "start_year", reason: "invalid year ''; expected 1 to 9999")
+      )
+    ),
+    Case(
+      name: "title.basics empty boolean is invalid",
+      dataset: .titleBasics,
+      line: "tt1\tmovie\tA\tA\t\t1999\t\\N\t90\t\\N",
+      expected: .failure(
+        Rejection(column: "is_adult", reason: "invalid boolean ''; expected 0 or 1")
+      )
+    ),
+    Case(
+      name: "title.basics empty runtime is invalid",
+      dataset: .titleBasics,
+      line: "tt1\tmovie\tA\tA\t0\t1999\t\\N\t\t\\N",
+      expected: .failure(
+        Rejection(column: "runtime_minutes", reason: "invalid integer ''; expected 0 to 2147483647")
+      )
+    ),
+    Case(
+      name: "title.ratings empty rating is invalid",
+      dataset: .titleRatings,
+      line: "tt1\t\t3",
+      expected: .failure(
+        Rejection(column: "average_rating", reason: "invalid rating ''; expected 0.0 to 10.0")
+      )
+    ),
+    Case(
+      name: "title.principals empty characters is invalid JSON",
+      dataset: .titlePrincipals,
+      line: "tt1\t1\tnm1\tactor\t\\N\t",
+      expected: .failure(
+        Rejection(column: "characters", reason: "invalid JSON ''; expected an array of strings")
+      )
+    ),
+    Case(
       name: "title.basics runtime above integer range",
       dataset: .titleBasics,
       line: "tt1\tmovie\tA\tA\t0\t\\N\t\\N\t99999999999\t\\N",

@@ -131,6 +131,16 @@ func convert(_ line: String, dataset: Dataset = .nameBasics) -> Result<String, R
       rejection: Rejection(column: "nconst", reason: "value is required but is \\N")
     ),
     BadCase(
+      name: "shifted value reports the field count",
+      line: "nm1\tx\tabc\t\\N\t\\N",
+      rejection: Rejection(reason: "expected 6 fields, found 5")
+    ),
+    BadCase(
+      name: "NUL byte in a short row reports the field count",
+      line: "nm1\tx\u{0}y\t\\N",
+      rejection: Rejection(reason: "expected 6 fields, found 3")
+    ),
+    BadCase(
       name: "NUL byte",
       line: "nm1\tx\u{0}y\t\\N\t\\N\t\\N\t\\N",
       rejection: Rejection(column: "primary_name", reason: "NUL byte in value")
@@ -150,7 +160,9 @@ func convert(_ line: String, dataset: Dataset = .nameBasics) -> Result<String, R
     let rejection = bytes.withUnsafeMutableBufferPointer {
       converter.convert(UnsafeBufferPointer($0), into: output)
     }
-    #expect(rejection == Rejection(reason: "invalid UTF-8 at byte 6 of the line"))
+    #expect(
+      rejection == Rejection(column: "primary_name", reason: "invalid UTF-8 at byte 6 of the line")
+    )
     #expect(output.count == 0)
   }
 

@@ -32,11 +32,12 @@ struct Workspace {
 
   func split(
     _ input: String,
+    dataset: Dataset = .nameBasics,
     rows: Int = 2,
     rejects: Bool = true
   ) throws -> SplitSummary {
     let splitter = TSVSplitter(
-      dataset: .nameBasics,
+      dataset: dataset,
       destination: .chunks(directory: path + "/chunks", rowsPerChunk: rows),
       rejectsPath: rejects ? path + "/rejects.tsv" : nil
     )
@@ -118,6 +119,30 @@ let row3 = "nm3\tC\t1950\t2000\tactress,writer\ttt2,tt3\n"
     #expect(lines.dropFirst().first == "3\t\\N\texpected 6 fields, found 2\tnm9\\tbad")
     #expect(lines.dropFirst(2).first == "4\t\\N\tblank line\t")
     #expect(lines.last?.hasPrefix("5\tbirth_year\tinvalid year 'abc'") == true)
+  }
+
+  @Test("rejected bytes are escaped so COPY can load them")
+  func rejectedBytesEscaped() throws {
+    let workspace = try Workspace()
+    let invalid = Array("nm1\tBad ".utf8) + [0xff] + Array(" Zoë\t1900\t\\N\t\\N\t\\N\n".utf8)
+    let nul = Array("nm2\tNUL".utf8) + [0x00, 0x01] + Array("\t1900\t\\N\t\\N\t\\N\n".utf8)
+    let input = try workspace.write(Array(header.utf8) + invalid + nul, to: "in.tsv")
+    _ = try workspace.split(input)
+
+    let lines = workspace.read("rejects.tsv")?.split(separator: "\n").map(String.init) ?? []
+    #expect(lines.count == 3)
+    // In COPY text `\\xff` is a backslash and "xff"; a lone `\xff` would
+    // be the byte 0xff, which a UTF-8 database rejects.
+    #expect(
+      lines.dropFirst().first
+        == "2\tprimary_name\tinvalid UTF-8 at byte 9 of the line\t"
+        + "nm1\\tBad \\\\xff Zoë\\t1900\\t\\\\N\\t\\\\N\\t\\\\N"
+    )
+    #expect(
+      lines.last
+        == "3\tprimary_name\tNUL byte in value\t"
+        + "nm2\\tNUL\\\\x00\\x01\\t1900\\t\\\\N\\t\\\\N\\t\\\\N"
+    )
   }
 
   @Test("bad row without rejects file names the line")

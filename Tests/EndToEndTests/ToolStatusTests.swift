@@ -1,0 +1,111 @@
+import Foundation
+import Testing
+
+/// Exit statuses and messages of the real split and inflate executables.
+@Suite(.enabled(if: Harness.binDirectory != nil))
+struct ToolStatusTests {
+  static let nameBasicsHeader =
+    "nconst\tprimaryName\tbirthYear\tdeathYear\tprimaryProfession\tknownForTitles"
+  static let titleRatingsHeader = "tconst\taverageRating\tnumVotes"
+
+  /// Writes `bytes` to a new temporary file and returns its path.
+  static func temporaryFile(_ bytes: [UInt8], name: String) throws -> String {
+    let path = try Harness.temporaryDirectory("tool") + "/" + name
+    try Data(bytes).write(to: URL(fileURLWithPath: path))
+    return path
+  }
+
+  /// Returns a gzip of the name.basics sample, made by gzip(1).
+  static func sampleGzip() throws -> [UInt8] {
+    let path = try Harness.temporaryDirectory("tool") + "/sample.tsv.gz"
+    let sample = Harness.fixtures + "/name.basics.sample.tsv"
+    let result = try run(["sh", "-c", "gzip -n -c \"$0\" > \"$1\"", sample, path])
+    guard result.status == 0 else { throw HarnessError("gzip failed: \(result.transcript)") }
+    return try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+  }
+
+  @Test("split wrong header exits 65")
+  func splitWrongHeader() throws {
+    let input = try Self.temporaryFile(
+      Array("\(Self.titleRatingsHeader)\ntt1\t5.0\t3\n".utf8),
+      name: "ratings.tsv"
+    )
+    let result = try run([Harness.tool("split"), "--dataset", "name.basics", "--stdout", input])
+    #expect(result.status == 65)
+    #expect(result.standardOutput.isEmpty)
+    let expected = Self.nameBasicsHeader.replacingOccurrences(of: "\t", with: " | ")
+    #expect(
+      result.standardError
+        == "split: \(input): line 1: header does not match; expected '\(expected)', "
+        + "found 'tconst | averageRating | numVotes'\n"
+    )
+  }
+
+  @Test("split bad row without rejects exits 65")
+  func splitBadRow() throws {
+    let input = try Self.temporaryFile(
+      Array("\(Self.titleRatingsHeader)\ntt1\t5.0\t3\ntt2\tgood\t3\n".utf8),
+      name: "ratings.tsv"
+    )
+    let result = try run([Harness.tool("split"), "--dataset", "title.ratings", "--stdout", input])
+    #expect(result.status == 65)
+    #expect(
+      result.standardError.hasPrefix(
+        "split: \(input): line 3: column average_rating: invalid rating 'good'"
+      ),
+      "\(result.transcript)"
+    )
+  }
+
+  @Test("inflate truncated gzip exits 65")
+  func inflateTruncated() throws {
+    let gzip = try Self.sampleGzip()
+    let cut = gzip.count - 100
+    let input = try Self.temporaryFile(Array(gzip.prefix(cut)), name: "cut.tsv.gz")
+    let output = input + ".tsv"
+    let result = try run([Harness.tool("inflate"), "-o", output, input])
+    #expect(result.status == 65)
+    #expect(
+      result.standardError.contains("truncated gzip stream: input ends at byte \(cut)"),
+      "\(result.transcript)"
+    )
+    #expect(!FileManager.default.fileExists(atPath: output))
+    #expect(!FileManager.default.fileExists(atPath: output + ".part"))
+  }
+
+  @Test("inflate --test accepts a good file")
+  func inflateTestGood() throws {
+    let input = try Self.temporaryFile(try Self.sampleGzip(), name: "good.tsv.gz")
+    let result = try run([Harness.tool("inflate"), "--test", input])
+    #expect(result.status == 0, "\(result.transcript)")
+    #expect(result.standardOutput.isEmpty)
+    #expect(result.standardError.hasPrefix("inflate: \(input): ok, 1 member"))
+  }
+
+  @Test("inflate --test rejects a bad CRC-32")
+  func inflateTestBadChecksum() throws {
+    var gzip = try Self.sampleGzip()
+    // The trailer's first four bytes are the CRC-32 of the member's data.
+    gzip[gzip.count - 8] ^= 0xff
+    let input = try Self.temporaryFile(gzip, name: "bad.tsv.gz")
+    let result = try run([Harness.tool("inflate"), "--test", input])
+    #expect(result.status == 65)
+    #expect(result.standardOutput.isEmpty)
+    #expect(
+      result.standardError.hasPrefix("inflate: \(input): corrupt gzip data near byte"),
+      "\(result.transcript)"
+    )
+  }
+
+  @Test("inflate --test rejects a truncated file")
+  func inflateTestTruncated() throws {
+    let gzip = try Self.sampleGzip()
+    let input = try Self.temporaryFile(Array(gzip.dropLast(4)), name: "short.tsv.gz")
+    let result = try run([Harness.tool("inflate"), "--test", input])
+    #expect(result.status == 65)
+    #expect(
+      result.standardError.contains("input ends at byte \(gzip.count - 4)"),
+      "\(result.transcript)"
+    )
+  }
+}
