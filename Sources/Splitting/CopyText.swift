@@ -40,15 +40,15 @@ enum CopyText {
     while true {
       // One pass finds the element's end and whether it needs quotes.
       var end = start
-      var special = false
+      var special: UInt64 = 0
       while end < field.count {
         let byte = base[end]
         if byte == separator { break }
-        special = special || isSpecialInArray(byte)
+        special |= specialBit(byte)
         end += 1
       }
       let element = UnsafeBufferPointer(rebasing: field[start..<end])
-      if special || element.isEmpty || isNULL(element) {
+      if special != 0 || element.isEmpty || isNULL(element) {
         appendQuotedElement(element, into: output)
       } else {
         output.append(element)
@@ -60,19 +60,19 @@ enum CopyText {
     output.append(UInt8(ascii: "}"))
   }
 
-  /// Returns whether `byte` forces quotes around an array element.
+  /// Returns 1 when `byte` forces quotes around an array element, else 0.
   ///
   /// Those bytes are `"`, `\`, `,`, `{`, `}`, space, and tab through
   /// carriage return. Two 64-bit masks cover the ASCII range without a
   /// table lookup.
   @inline(__always)
-  private static func isSpecialInArray(_ byte: UInt8) -> Bool {
+  private static func specialBit(_ byte: UInt8) -> UInt64 {
     // Bits 9-13 (tab to CR), 32 (space), 34 ("), 44 (,).
     let low: UInt64 = 0x3e00 | 1 << 32 | 1 << 34 | 1 << 44
     // Bits 92 (\), 123 ({), 125 (}), less 64.
     let high: UInt64 = 1 << 28 | 1 << 59 | 1 << 61
     let mask = byte < 64 ? low : (byte < 128 ? high : 0)
-    return (mask >> UInt64(byte & 63)) & 1 != 0
+    return (mask >> UInt64(byte & 63)) & 1
   }
 
   /// Whether `element` is `NULL` in any letter case, which array input

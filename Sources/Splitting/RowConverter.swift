@@ -1,4 +1,5 @@
 import Datasets
+import Glibc
 
 /// Converts one TSV line of a dataset into one line of PostgreSQL COPY text.
 ///
@@ -50,8 +51,10 @@ package struct RowConverter: Sendable {
     var fieldStart = 0
     var column = 0
     while true {
-      var fieldEnd = fieldStart
-      while fieldEnd < line.count && base[fieldEnd] != UInt8(ascii: "\t") { fieldEnd += 1 }
+      var fieldEnd = line.count
+      if let tab = memchr(base + fieldStart, 0x09, line.count - fieldStart) {
+        fieldEnd = UnsafeRawPointer(tab) - UnsafeRawPointer(base)
+      }
       guard column < types.count else {
         output.count = rowStart
         return fieldCountRejection(found: countFields(line))
