@@ -5,7 +5,7 @@
 Each measurement runs BENCH_RUNS times, and every run times a tool and its
 reference one after the other, so both see the same machine state:
 
-  fetch      fetch URL -o FILE            vs curl -s -f -o FILE URL
+  fetch      fetch URL -o FILE, and to /dev/null, vs curl -s -f -o FILE URL
   inflate    inflate FILE.gz              vs gzip -dc, and pigz -dc if installed
   split      split --out DIR and --stdout, in MB/s and rows/s of TSV, vs inflate
   load       make -j2 load (the chunks from split --out), and load - (one
@@ -15,9 +15,9 @@ reference one after the other, so both see the same machine state:
              psql \\copy and vs curl + gzip -dc + psql \\copy added up
 
 The server is Tests/Support/fault_server.py on 127.0.0.1, stopped at the end.
-Tables live in their own database, stageload_bench, created afresh. Peak RSS
-and CPU time of each process tree come from wait4(2). The table goes to
-standard output and every figure to WORK/results-ROWS.json.
+Tables live in their own database, stageload_bench, created afresh. The CPU
+time of each process tree comes from wait4(2) and its peak RSS from GNU time.
+The table goes to standard output and every figure to WORK/results-ROWS.json.
 """
 
 import argparse
@@ -37,6 +37,8 @@ import time
 PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATASET = "name.basics"
 TABLE = "name_basics"
+# The table of load - and of the fetch | inflate | split | load pipe.
+STREAM_TABLE = "name_basics_stream"
 DATABASE = "stageload_bench"
 CHUNK_ROWS = 100_000
 
@@ -79,9 +81,13 @@ class Runner:
         rss_path = os.path.join(self.log_dir, name + ".rss")
         if self.gnu_time:
             command = [self.gnu_time, "-q", "-f", "%M", "-o", rss_path] + command
-        process = subprocess.Popen(
-            command, stdin=stdin or subprocess.DEVNULL, stdout=stdout or log,
-            stderr=log, env=env, cwd=PROJECT, start_new_session=True)
+        try:
+            process = subprocess.Popen(
+                command, stdin=stdin or subprocess.DEVNULL, stdout=stdout or log,
+                stderr=log, env=env, cwd=PROJECT, start_new_session=True)
+        except OSError as error:
+            log.close()
+            raise BenchError("cannot start %s: %s" % (command[0], error))
         process.log = log
         process.rss_path = rss_path if self.gnu_time else None
         process.bench_name = name
@@ -112,7 +118,7 @@ class Runner:
         return usage
 
     def kill(self, process):
-        print("bench: %s did not finish within %d s; stopping it"
+        print("bench: %s timed out after %d s; stopping it"
               % (process.bench_name, self.timeout), file=sys.stderr)
         try:
             os.killpg(process.pid, signal.SIGTERM)
@@ -167,8 +173,8 @@ class Database:
         self.sql('CREATE DATABASE "%s"' % DATABASE, database="postgres")
 
     def reset_table(self, table):
-        """Drop a table and its ledger rows, then checkpoint, so that every
-        load starts from an empty table and a clean WAL."""
+        """Drop a table and its ledger rows, then run CHECKPOINT, so that each
+        load starts with an empty table and no checkpoint due from the last one."""
         self.sql('DROP TABLE IF EXISTS "%s"' % table)
         self.sql("DO $$ BEGIN IF to_regclass('stageload_ledger') IS NOT NULL THEN "
                  "DELETE FROM stageload_ledger WHERE table_name = '%s'; END IF; END $$" % table)
@@ -193,7 +199,8 @@ def prepare_data(data_dir, rows, seed, log):
     if not os.path.exists(gz):
         log("compressing %s (gzip level 6)" % tsv)
         with open(tsv, "rb") as source, open(gz + ".part", "wb") as target:
-            # mtime=0 and no file name keep the bytes the same on every machine.
+            # With mtime=0 and no file name in the header, the bytes depend
+            # only on the TSV and the zlib version.
             with gzip.GzipFile(filename="", mode="wb", compresslevel=6, fileobj=target,
                                mtime=0) as compressed:
                 shutil.copyfileobj(source, compressed, 1 << 20)
@@ -306,10 +313,23 @@ def machine_facts(database):
     }
 
 
-def ratio(results, name, reference):
-    if name not in results or reference not in results:
+def ratio(results, numerator, denominator, statistic):
+    """Return numerator / denominator of one statistic, such as "median_s".
+
+    Either side is a measurement name or a tuple of names whose figures are
+    added up. Returns None when a measurement is missing (pigz, say).
+    """
+    def figure(names):
+        if isinstance(names, str):
+            names = (names,)
+        if any(name not in results for name in names):
+            return None
+        return sum(results[name][statistic] for name in names)
+
+    top, bottom = figure(numerator), figure(denominator)
+    if top is None or bottom is None:
         return None
-    return results[name]["median_s"] / results[reference]["median_s"]
+    return top / bottom
 
 
 def print_table(config, results, ratios, throughput):
@@ -334,23 +354,27 @@ def print_table(config, results, ratios, throughput):
             print("%-44s %9.1f %12.0f" % (label, throughput[name]["mb_per_s"],
                                           throughput[name]["rows_per_s"]))
     print()
-    print("%-58s %8s %8s" % ("ratio (of medians)", "value", "target"))
-    for name, label, target in RATIO_LABELS:
-        value = ratios.get(name)
-        if value is not None:
-            print("%-58s %7.2fx %8s" % (label, value, target))
+    print("%-56s %8s %8s %9s" % ("ratio", "medians", "minimums", "target"))
+    for name, _, _, label, target in RATIOS:
+        if name in ratios:
+            print("%-56s %7.2fx %7.2fx %9s" % (
+                label, ratios[name]["median"], ratios[name]["min"], target))
     print()
+    print("RSS is the peak of the largest process in each command's process tree,")
+    print("which does not contain the PostgreSQL server.")
 
 
 LABELS = [
     ("fetch", "fetch URL -o FILE (loopback HTTP)"),
     ("curl", "curl -s -f -o FILE URL"),
+    ("fetch_stdout", "fetch URL >/dev/null (no file, no fsync)"),
     ("inflate", "inflate FILE.gz >/dev/null"),
     ("gzip", "gzip -dc FILE.gz >/dev/null"),
     ("pigz", "pigz -dc FILE.gz >/dev/null"),
     ("split_out", "split --out DIR FILE.tsv (chunks, fsync)"),
     ("split_stdout", "split --stdout FILE.tsv >/dev/null"),
     ("inflate_split", "inflate | split --out (make's split step)"),
+    ("inflate_split_stdout", "inflate | split --stdout >/dev/null"),
     ("load_make", "make -j2 load (chunks -> table)"),
     ("load_stream", "load - (the COPY text as one stream)"),
     ("psql_copy", "psql \\copy (one stream)"),
@@ -359,18 +383,28 @@ LABELS = [
     ("pipeline_pipe", "fetch | inflate | split --stdout | load -"),
 ]
 
-RATIO_LABELS = [
-    ("fetch/curl", "fetch / curl", ""),
-    ("inflate/gzip", "inflate / gzip -dc", "<= 1.10x"),
-    ("inflate/pigz", "inflate / pigz -dc", ""),
-    ("split_stdout/inflate throughput", "split --stdout MB/s / inflate MB/s", ">= 2x"),
-    ("split_out/inflate throughput", "split --out MB/s / inflate MB/s", ">= 2x"),
-    ("load_make/psql_copy", "make -j2 load / psql \\copy", ""),
-    ("load_make/psql_copy_2", "make -j2 load / 2 concurrent psql \\copy", ""),
-    ("load_stream/psql_copy", "load - / psql \\copy", ""),
-    ("pipeline_make/psql_copy", "make -j2 pipeline / psql \\copy", "<= 0.75x"),
-    ("pipeline_make/reference_sum", "make -j2 pipeline / (curl + gzip -dc + psql \\copy)", ""),
-    ("pipeline_pipe/psql_copy", "fetch|inflate|split|load pipe / psql \\copy", ""),
+# Each ratio: key, numerator, denominator, label, target. A time ratio below
+# 1 means the tool is faster. The split ratios divide inflate's time by
+# split's, which equals split's throughput over inflate's.
+RATIOS = [
+    ("fetch/curl", "fetch", "curl", "fetch -o / curl -o", ""),
+    ("fetch_stdout/curl", "fetch_stdout", "curl", "fetch >/dev/null / curl -o", ""),
+    ("inflate/gzip", "inflate", "gzip", "inflate / gzip -dc", "<= 1.10x"),
+    ("inflate/pigz", "inflate", "pigz", "inflate / pigz -dc", ""),
+    ("split_stdout/inflate throughput", "inflate", "split_stdout",
+     "split --stdout MB/s / inflate MB/s", ">= 2x"),
+    ("split_out/inflate throughput", "inflate", "split_out",
+     "split --out MB/s / inflate MB/s", ">= 2x"),
+    ("load_make/psql_copy", "load_make", "psql_copy", "make -j2 load / psql \\copy", ""),
+    ("load_make/psql_copy_2", "load_make", "psql_copy_2",
+     "make -j2 load / 2 concurrent psql \\copy", ""),
+    ("load_stream/psql_copy", "load_stream", "psql_copy", "load - / psql \\copy", ""),
+    ("pipeline_make/psql_copy", "pipeline_make", "psql_copy",
+     "make -j2 pipeline / psql \\copy", "<= 0.75x"),
+    ("pipeline_make/reference_sum", "pipeline_make", ("curl", "gzip", "psql_copy"),
+     "make -j2 pipeline / (curl + gzip -dc + psql \\copy)", ""),
+    ("pipeline_pipe/psql_copy", "pipeline_pipe", "psql_copy",
+     "fetch|inflate|split|load pipe / psql \\copy", ""),
 ]
 
 
@@ -458,6 +492,9 @@ def run_bench(arguments):
                 while handle.read(1 << 20):
                     pass
         facts = machine_facts(database)
+        # Other processes on the machine slow the timings down, so the load
+        # average is recorded with them.
+        load_averages = [os.getloadavg()[0]]
 
         for run in range(1, arguments.runs + 1):
             log("run %d of %d" % (run, arguments.runs))
@@ -469,6 +506,7 @@ def run_bench(arguments):
             os.remove(fetched)
             record("curl", runner.time("curl", ["curl", "-s", "-f", "-o", fetched, url]))
             os.remove(fetched)
+            record("fetch_stdout", runner.time("fetch-stdout", [tools["fetch"], url, "--quiet"]))
 
             record("inflate", runner.time("inflate", [tools["inflate"], "--quiet", gz]))
             record("gzip", runner.time("gzip", ["gzip", "-dc", gz]))
@@ -481,6 +519,10 @@ def run_bench(arguments):
             record("inflate_split", runner.time("inflate-split", [
                 "bash", "-o", "pipefail", "-c", '"$1" --quiet "$2" | "${@:3}"', "bash",
                 tools["inflate"], gz] + split_out))
+            record("inflate_split_stdout", runner.time("inflate-split-stdout", [
+                "bash", "-o", "pipefail", "-c", '"$1" --quiet "$2" | "${@:3}"', "bash",
+                tools["inflate"], gz, tools["split"], "--dataset", DATASET, "--stdout",
+                "--quiet"]))
             shutil.rmtree(chunk_dir, ignore_errors=True)
             record("split_stdout", runner.time("split-stdout", [
                 tools["split"], "--dataset", DATASET, "--stdout", "--quiet", tsv]))
@@ -504,7 +546,7 @@ def run_bench(arguments):
                 "psql-copy-half", [database.copy_command(reference, half) for half in halves],
                 env=env))
 
-            stream_table = "name_basics_stream"
+            stream_table = STREAM_TABLE
             database.reset_table(stream_table)
             runner.time("create-stream", create + [stream_table], env=env)
             record("load_stream", runner.time("load-stream", [
@@ -523,51 +565,49 @@ def run_bench(arguments):
             record("pipeline_pipe", runner.time("pipeline-pipe", [
                 "bash", "-o", "pipefail", "-c",
                 '"$1" --quiet "$5" | "$2" --quiet | "$3" --dataset name.basics --stdout --quiet'
-                ' | "$4" --dataset name.basics --table name_basics_stream --quiet -',
-                "bash", tools["fetch"], tools["inflate"], tools["split"], tools["load"], url],
+                ' | "$4" --dataset name.basics --table "$6" --quiet -',
+                "bash", tools["fetch"], tools["inflate"], tools["split"], tools["load"], url,
+                stream_table],
                 env=env))
+            load_averages.append(os.getloadavg()[0])
     finally:
         stop_server(server)
 
-    rows_loaded = database.sql('SELECT count(*) FROM "%s"' % TABLE)
-    if int(rows_loaded) != arguments.rows:
-        raise BenchError("the pipeline loaded %s rows into %s, expected %d"
-                         % (rows_loaded, TABLE, arguments.rows))
+    for table in (TABLE, STREAM_TABLE):
+        rows_loaded = database.sql('SELECT count(*) FROM "%s"' % table)
+        if int(rows_loaded) != arguments.rows:
+            raise BenchError("the last pipeline run loaded %s rows into %s, expected %d"
+                             % (rows_loaded, table, arguments.rows))
 
     results = {name: summarize(values) for name, values in samples.items()}
     throughput = {}
-    for name in ("inflate", "gzip", "pigz", "split_out", "split_stdout", "inflate_split"):
+    for name in ("inflate", "gzip", "pigz", "split_out", "split_stdout", "inflate_split",
+                 "inflate_split_stdout"):
         if name in results:
             seconds = results[name]["median_s"]
             throughput[name] = {"mb_per_s": config["tsv_bytes"] / seconds / 1e6,
                                 "rows_per_s": arguments.rows / seconds}
-    ratios = {
-        "fetch/curl": ratio(results, "fetch", "curl"),
-        "inflate/gzip": ratio(results, "inflate", "gzip"),
-        "inflate/pigz": ratio(results, "inflate", "pigz"),
-        "split_stdout/inflate throughput": ratio(results, "inflate", "split_stdout"),
-        "split_out/inflate throughput": ratio(results, "inflate", "split_out"),
-        "load_make/psql_copy": ratio(results, "load_make", "psql_copy"),
-        "load_make/psql_copy_2": ratio(results, "load_make", "psql_copy_2"),
-        "load_stream/psql_copy": ratio(results, "load_stream", "psql_copy"),
-        "pipeline_make/psql_copy": ratio(results, "pipeline_make", "psql_copy"),
-        "pipeline_pipe/psql_copy": ratio(results, "pipeline_pipe", "psql_copy"),
-    }
+    ratios = {}
+    for name, numerator, denominator, _, _ in RATIOS:
+        median = ratio(results, numerator, denominator, "median_s")
+        if median is not None:
+            ratios[name] = {"median": median,
+                            "min": ratio(results, numerator, denominator, "min_s")}
     reference_sum = sum(results[name]["median_s"] for name in ("curl", "gzip", "psql_copy"))
-    ratios["pipeline_make/reference_sum"] = results["pipeline_make"]["median_s"] / reference_sum
-    ratios = {name: value for name, value in ratios.items() if value is not None}
 
     output = os.path.join(work, "results-%d.json" % arguments.rows)
     with open(output + ".part", "w") as handle:
         json.dump({"machine": facts, "config": config, "results": results,
                    "throughput": throughput, "reference_sum_s": reference_sum,
-                   "ratios": ratios}, handle, indent=2)
+                   "ratios": ratios, "load_average": load_averages}, handle, indent=2)
     os.replace(output + ".part", output)
 
     print_table(config, results, ratios, throughput)
     print("machine: %d cores, %s, %.1f GiB; PostgreSQL %s; commit %s; %s"
           % (facts["cores"], facts["cpu"], facts["memory_gib"],
              facts["postgresql"]["server_version"], facts["commit"], facts["date_utc"]))
+    print("load average (1 min) at the start and after each run: %s"
+          % ", ".join("%.2f" % value for value in load_averages))
     print("figures: %s" % os.path.relpath(output, PROJECT))
 
 
