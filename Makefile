@@ -74,7 +74,7 @@ include stages/split.mk
 include stages/load.mk
 include stages/summary.mk
 
-.PHONY: all build test clean help fmt lint check
+.PHONY: all build test bench clean help fmt lint check
 
 # The load and the summary run in a second make, so that the summary is
 # printed even when a chunk fails, and make still exits with the failure.
@@ -117,6 +117,25 @@ test_env_unset := MAKEFLAGS MFLAGS MAKEOVERRIDES MAKELEVEL MAKE_TERMOUT MAKE_TER
 test: build $(DB_READY)
 	env $(addprefix -u ,$(test_env_unset)) STAGELOAD_BIN=$(abspath $(BIN)) swift test
 
+# Times the tools against curl, gzip -dc, pigz -dc and psql \copy on a
+# synthetic name.basics of BENCH_ROWS rows, in the database stageload_bench of
+# the embedded cluster; bench/run.py describes each measurement. It creates
+# and drops databases, so it refuses to run on an external server.
+BENCH_ROWS ?= 2000000
+BENCH_RUNS ?= 3
+BENCH_SEED ?= 1
+
+ifeq ($(DB_MODE),embedded)
+bench: build $(DB_READY)
+	env $(addprefix -u ,$(test_env_unset)) BENCH_MAKE=$(MAKE) python3 bench/run.py \
+	  --bin $(abspath $(BIN)) --work $(abspath $(WORK))/bench \
+	  --rows $(BENCH_ROWS) --runs $(BENCH_RUNS) --seed $(BENCH_SEED)
+else
+bench:
+	@echo "bench: $(DB_NAMED_BY) names an external database, but the bench creates and drops databases, so it runs only on the embedded one; unset $(DB_NAMED_BY)" >&2
+	@exit 64
+endif
+
 # Removes only what the stages write, then $(WORK) itself if it is empty.
 clean:
 	$(DB_SH) clean $(WORK)
@@ -139,6 +158,7 @@ help:
 	@echo '  make -k           keep loading other chunks after one fails; a rerun retries it'
 	@echo '  make build        build the tools (swift build -c release)'
 	@echo '  make test         build, start the database and run swift test'
+	@echo '  make bench        time the tools against curl, gzip, pigz and psql \copy'
 	@echo '  make status       chunks loaded, failed and pending per dataset, and rows loaded'
 	@echo '  make summary      the summary of the last run'
 	@echo '  make db-start     start the embedded PostgreSQL (creates it in $(WORK)/pg if missing)'
@@ -159,5 +179,7 @@ help:
 	@echo '  NAME.table    table for dataset NAME (default NAME with . replaced by _)'
 	@echo '  DATABASE_URL  external database; with PGHOST, PGHOSTADDR or PGSERVICE set'
 	@echo '                instead, the tools use the PG* variables'
+	@echo '  BENCH_ROWS=$(BENCH_ROWS) BENCH_RUNS=$(BENCH_RUNS) BENCH_SEED=$(BENCH_SEED)'
+	@echo '                rows, runs per measurement and seed of make bench'
 	@echo '  STAGELOAD_BIN directory of prebuilt tools; make then runs no swift build'
 	@echo 'Database now: $(DB_MODE)$(if $(DB_NAMED_BY), (named by $(DB_NAMED_BY)))'
