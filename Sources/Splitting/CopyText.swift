@@ -25,9 +25,17 @@ enum CopyText {
   /// An element is double-quoted when it is empty, is `NULL` in any case, or
   /// contains a quote, backslash, comma, brace or whitespace; inside quotes
   /// `"` and `\` get a backslash. COPY escaping then doubles every backslash.
+  ///
+  /// - Parameters:
+  ///   - field: The source field, not `\N`.
+  ///   - separator: The byte that joins the list's elements.
+  ///   - special: `ArraySpecialBytes.shared.table`, passed in so that the
+  ///     per-byte loop does not check a global's initialization each time.
+  ///   - output: The buffer, with room reserved for the row.
   static func appendArray(
     _ field: UnsafeBufferPointer<UInt8>,
     separator: UInt8,
+    special table: UnsafePointer<UInt8>,
     into output: ByteBuffer
   ) {
     output.append(UInt8(ascii: "{"))
@@ -40,11 +48,11 @@ enum CopyText {
     while true {
       // One pass finds the element's end and whether it needs quotes.
       var end = start
-      var special: UInt64 = 0
+      var special: UInt8 = 0
       while end < field.count {
         let byte = base[end]
         if byte == separator { break }
-        special |= specialBit(byte)
+        special |= table[Int(byte)]
         end += 1
       }
       let element = UnsafeBufferPointer(rebasing: field[start..<end])
@@ -58,21 +66,6 @@ enum CopyText {
       start = end + 1
     }
     output.append(UInt8(ascii: "}"))
-  }
-
-  /// Returns 1 when `byte` forces quotes around an array element, else 0.
-  ///
-  /// Those bytes are `"`, `\`, `,`, `{`, `}`, space, and tab through
-  /// carriage return. Two 64-bit masks cover the ASCII range without a
-  /// table lookup.
-  @inline(__always)
-  private static func specialBit(_ byte: UInt8) -> UInt64 {
-    // Bits 9-13 (tab to CR), 32 (space), 34 ("), 44 (,).
-    let low: UInt64 = 0x3e00 | 1 << 32 | 1 << 34 | 1 << 44
-    // Bits 92 (\), 123 ({), 125 (}), less 64.
-    let high: UInt64 = 1 << 28 | 1 << 59 | 1 << 61
-    let mask = byte < 64 ? low : (byte < 128 ? high : 0)
-    return (mask >> UInt64(byte & 63)) & 1
   }
 
   /// Whether `element` is `NULL` in any letter case, which array input
@@ -112,5 +105,21 @@ enum CopyText {
     case 0x0a: UInt8(ascii: "n")
     default: byte
     }
+  }
+}
+
+/// A 256-entry table with 1 for each byte that forces quotes around an
+/// array element: `"`, `\`, `,`, `{`, `}`, space, and tab through carriage
+/// return. It is built once and only read after, so sharing it is safe.
+final class ArraySpecialBytes: @unchecked Sendable {
+  static let shared = ArraySpecialBytes()
+
+  let table: UnsafePointer<UInt8>
+
+  private init() {
+    let table = UnsafeMutablePointer<UInt8>.allocate(capacity: 256)
+    table.initialize(repeating: 0, count: 256)
+    for byte in Array("\"\\,{} ".utf8) + Array(0x09...0x0d) { table[Int(byte)] = 1 }
+    self.table = UnsafePointer(table)
   }
 }

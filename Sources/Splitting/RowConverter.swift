@@ -10,6 +10,7 @@ import Glibc
 package struct RowConverter: Sendable {
   package let dataset: Dataset
   private let types: [ColumnType]
+  private let arraySpecialBytes = ArraySpecialBytes.shared
   private let required: [Bool]
 
   package init(dataset: Dataset) {
@@ -142,7 +143,12 @@ package struct RowConverter: Sendable {
       }
       output.append(field)
     case .textArray(let separator):
-      CopyText.appendArray(field, separator: separator, into: output)
+      CopyText.appendArray(
+        field,
+        separator: separator,
+        special: arraySpecialBytes.table,
+        into: output
+      )
     case .jsonArray:
       guard JSONSyntax.isArrayOfStrings(field) else {
         return "invalid JSON '\(FieldSyntax.display(field))'; expected an array of strings"
