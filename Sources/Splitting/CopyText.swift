@@ -35,7 +35,7 @@ enum CopyText {
   static func appendArray(
     _ field: UnsafeBufferPointer<UInt8>,
     separator: UInt8,
-    special table: UnsafePointer<UInt8>,
+    special: UnsafePointer<UInt8>,
     into output: ByteBuffer
   ) {
     output.append(UInt8(ascii: "{"))
@@ -48,15 +48,15 @@ enum CopyText {
     while true {
       // One pass finds the element's end and whether it needs quotes.
       var end = start
-      var special: UInt8 = 0
+      var needsQuotes: UInt8 = 0
       while end < field.count {
         let byte = base[end]
         if byte == separator { break }
-        special |= table[Int(byte)]
+        needsQuotes |= special[Int(byte)]
         end += 1
       }
       let element = UnsafeBufferPointer(rebasing: field[start..<end])
-      if special != 0 || element.isEmpty || isNULL(element) {
+      if needsQuotes != 0 || element.isEmpty || isNULL(element) {
         appendQuotedElement(element, into: output)
       } else {
         output.append(element)
@@ -108,9 +108,11 @@ enum CopyText {
   }
 }
 
-/// A 256-entry table with 1 for each byte that forces quotes around an
-/// array element: `"`, `\`, `,`, `{`, `}`, space, and tab through carriage
-/// return. It is built once and only read after, so sharing it is safe.
+/// A 256-entry table of the bytes that force quotes around an array element.
+///
+/// Those bytes, marked 1, are `"`, `\`, `,`, `{`, `}`, space, and tab
+/// through carriage return. The table is built once and only read after,
+/// so sharing it is safe.
 final class ArraySpecialBytes: @unchecked Sendable {
   static let shared = ArraySpecialBytes()
 
