@@ -6,19 +6,57 @@ import Glibc
 /// syncs the directory, so a reader or a make rule sees either no file or the
 /// whole file. A `.part` left by an interrupted run is removed on SIGINT or
 /// SIGTERM unless `keepPartOnInterrupt` is set (fetch keeps it to resume).
+///
+/// A path that is a symbolic link is followed, so the link stays and its
+/// target is replaced. A path that names a device, FIFO or socket, such as
+/// `/dev/null`, is written directly: renaming a file over it would replace
+/// the device.
 package final class AtomicFile {
   package let path: String
   package let partPath: String
   package let output: FileOutput
+  /// Whether `path` is a device, FIFO or socket written in place.
+  package let isDirect: Bool
   private var cleanup: Interruption.Token?
   private var finished = false
+
+  /// Where an output path is written.
+  package enum Target: Equatable, Sendable {
+    /// A regular file, or none yet: written atomically at this path, with
+    /// symbolic links resolved.
+    case file(String)
+    /// A device, FIFO or socket: written in place.
+    case direct(String)
+  }
+
+  /// Returns how `path` must be written, from `realpath(3)` and `stat(2)`.
+  package static func target(for path: String) -> Target {
+    guard let resolved = realpath(path, nil) else { return .file(path) }
+    defer { free(resolved) }
+    let resolvedPath = String(cString: resolved)
+    var status = stat()
+    guard stat(resolvedPath, &status) == 0, status.st_mode & S_IFMT != S_IFREG else {
+      return .file(resolvedPath)
+    }
+    return .direct(path)
+  }
 
   /// Creates `path.part`, truncating a leftover one.
   ///
   /// - Throws: `SystemError` when the part file cannot be created.
   package init(path: String, keepPartOnInterrupt: Bool = false) throws {
-    self.path = path
-    self.partPath = path + ".part"
+    switch Self.target(for: path) {
+    case .direct(let device):
+      self.path = device
+      self.partPath = device
+      self.isDirect = true
+      self.output = try FileOutput(writingTo: device)
+      return
+    case .file(let resolved):
+      self.path = resolved
+      self.partPath = resolved + ".part"
+      self.isDirect = false
+    }
     self.output = try FileOutput(creating: partPath)
     if !keepPartOnInterrupt {
       let partPath = self.partPath
@@ -30,6 +68,7 @@ package final class AtomicFile {
   package init(resuming path: String) throws {
     self.path = path
     self.partPath = path + ".part"
+    self.isDirect = false
     self.output = try FileOutput(appendingTo: partPath)
   }
 
@@ -44,6 +83,11 @@ package final class AtomicFile {
   ///   split's manifest vouches for its chunks after syncing them itself.
   /// - Throws: `SystemError` when syncing, closing or renaming fails.
   package func commit(durable: Bool = true) throws {
+    if isDirect {
+      finished = true
+      try output.close()
+      return
+    }
     if durable { try output.sync() }
     try output.close()
     guard rename(partPath, path) == 0 else {
@@ -66,7 +110,7 @@ package final class AtomicFile {
   package func discard() {
     finished = true
     try? output.close()
-    unlink(partPath)
+    if !isDirect { unlink(partPath) }
     if let cleanup { Interruption.remove(cleanup) }
   }
 

@@ -73,6 +73,14 @@ package final class FileOutput {
     self.init(descriptor: fd, name: path, ownsDescriptor: true)
   }
 
+  /// Opens an existing device, FIFO or file for writing, without creating
+  /// or truncating it.
+  package convenience init(writingTo path: String) throws {
+    let fd = retryingOnInterrupt { open(path, O_WRONLY | O_CLOEXEC) }
+    guard fd >= 0 else { throw SystemError("cannot create", path: path) }
+    self.init(descriptor: fd, name: path, ownsDescriptor: true)
+  }
+
   /// Opens `path` for appending, creating it with mode 0644 when missing.
   package convenience init(appendingTo path: String) throws {
     let flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC

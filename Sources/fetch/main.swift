@@ -1,5 +1,6 @@
 import Fetching
 import Foundation
+import Glibc
 import StageKit
 
 let tool = Tool(
@@ -33,7 +34,8 @@ let tool = Tool(
     FILE.part for the next run.
 
     options:
-      -o, --output FILE          write to FILE instead of standard output
+      -o, --output FILE          write to FILE instead of standard output (a device
+                                 or FIFO is written in place, like standard output)
       --retries N                retries after the first try (default 5; 0 turns them off)
       --retry-delay SECONDS      wait before the first retry, doubled each time (default 1)
       --stall-timeout SECONDS    fail a try when no byte arrives for this long (default 60)
@@ -132,7 +134,22 @@ tool.run { arguments in
     throw UsageError("expected one URL, got \(arguments.positionals.count)")
   }
   let quiet = arguments.has("--quiet")
-  var downloader = Downloader(source: source, outputPath: arguments.value("--output"))
+  var outputPath = arguments.value("--output")
+  if let path = outputPath {
+    switch AtomicFile.target(for: path) {
+    case .file(let resolved):
+      outputPath = resolved
+    case .direct(let device):
+      // A device or FIFO such as /dev/null is written like standard output:
+      // no part file, no sidecar, no resume.
+      let output = try FileOutput(writingTo: device)
+      guard dup2(output.descriptor, STDOUT_FILENO) >= 0 else {
+        throw SystemError("cannot redirect standard output", path: device)
+      }
+      outputPath = nil
+    }
+  }
+  var downloader = Downloader(source: source, outputPath: outputPath)
   downloader.stallTimeout = try seconds(
     arguments,
     "--stall-timeout",
