@@ -23,6 +23,13 @@
 # otherwise the dataset name with '.' replaced by '_'.
 table_of = $(or $($(1).table),$(subst .,_,$(1)))
 
+# Table names reach the shell in recipes, so make accepts only letters,
+# digits and underscores in them (load itself quotes any name).
+identifier_characters := a b c d e f g h i j k l m n o p q r s t u v w x y z \
+  A B C D E F G H I J K L M N O P Q R S T U V W X Y Z 0 1 2 3 4 5 6 7 8 9 _
+strip_identifier_characters = $(strip $(eval _rest := $(1))$(foreach c,$(identifier_characters),$(eval _rest := $(subst $(c),,$(_rest))))$(_rest))
+$(foreach dataset_name,$(DATASETS),$(if $(or $(filter-out 1,$(words $(call table_of,$(dataset_name)))),$(call strip_identifier_characters,$(call table_of,$(dataset_name)))),$(error invalid table name '$(call table_of,$(dataset_name))' for $(dataset_name); use letters, digits and underscores)))
+
 define load_rules
 $(WORK)/loaded/$(1)/table.ok: $(WORK)/chunks/$(1)/manifest.tsv | $(LOAD) $(DB_READY)
 	@mkdir -p $$(@D)
@@ -32,7 +39,7 @@ $(WORK)/loaded/$(1)/table.ok: $(WORK)/chunks/$(1)/manifest.tsv | $(LOAD) $(DB_RE
 
 .PHONY: load-$(1)
 load-$(1): $(WORK)/chunks/$(1)/manifest.tsv $(WORK)/loaded/$(1)/table.ok
-	+$(MAKE) --no-print-directory CHUNKS_OF=$(1) load-chunks
+	+$(MAKE) --no-print-directory CHUNKS_OF=$(1) REFRESH= load-chunks
 endef
 
 $(foreach dataset_name,$(DATASETS),$(eval $(call load_rules,$(dataset_name))))

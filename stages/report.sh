@@ -95,7 +95,12 @@ count_table_rows() {
     echo "row count unknown (the name is not a plain identifier)"
     return
   fi
-  if output=$("$(dirname "$0")/db.sh" psql -X -q -A -t -v ON_ERROR_STOP=1 \
+  if ! output=$("$(dirname "$0")/db.sh" psql -X -q -A -t -v ON_ERROR_STOP=1 \
+    -c "SELECT to_regclass('$table') IS NOT NULL" 2>&1); then
+    echo "row count unknown (${output%%$'\n'*})"
+  elif [[ $output != t ]]; then
+    echo "not published yet"
+  elif output=$("$(dirname "$0")/db.sh" psql -X -q -A -t -v ON_ERROR_STOP=1 \
     -c "SELECT count(*) FROM $table" 2>&1); then
     echo "$output rows"
   else

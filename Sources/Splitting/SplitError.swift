@@ -20,7 +20,8 @@ package enum SplitError: StageError, Equatable {
     case .headerMismatch(let path, let expected, let found):
       let shown = { (text: String) in text.replacingTabs() }
       return
-        "\(path): line 1: header does not match; expected '\(shown(expected))', found '\(shown(found))'"
+        "\(path): line 1: header does not match; expected '\(shown(expected))', found '\(shown(found))'; "
+        + "check --dataset and the input file"
     case .invalidRow(let path, let line, let rejection):
       let column = rejection.column.map { "column \($0): " } ?? ""
       return

@@ -37,7 +37,7 @@ struct ToolStatusTests {
     #expect(
       result.standardError
         == "split: \(input): line 1: header does not match; expected '\(expected)', "
-        + "found 'tconst | averageRating | numVotes'\n"
+        + "found 'tconst | averageRating | numVotes'; check --dataset and the input file\n"
     )
   }
 

@@ -159,7 +159,8 @@ extension Workspace {
     #expect(
       error.description
         == "in.tsv: line 1: header does not match; "
-        + "expected 'tconst | primaryTitle', found 'tconst | title'"
+        + "expected 'tconst | primaryTitle', found 'tconst | title'; "
+        + "check --dataset and the input file"
     )
   }
 }
