@@ -54,8 +54,9 @@ final class HTTPDownload: @unchecked Sendable {
   init(downloader: Downloader, url: URL) throws {
     settings = downloader
     self.url = url
-    source = downloader.source
-    summary = FetchSummary(finalURL: downloader.source)
+    // Messages and sidecars name the URL without its password.
+    source = URLRedaction.redact(downloader.source)
+    summary = FetchSummary(finalURL: source)
     hashes = downloader.outputPath == nil && downloader.expectedSHA256 != nil
 
     guard let path = downloader.outputPath else {
@@ -164,7 +165,7 @@ final class HTTPDownload: @unchecked Sendable {
     let outcome = transfer.run()
     let head = outcome.head
     lastRetryAfter = head?.retryAfter
-    if let finalURL = head?.url { summary.finalURL = finalURL }
+    if let finalURL = head?.url { summary.finalURL = URLRedaction.redact(finalURL) }
 
     if outcome.paused && outcome.error == nil {
       continuesAfterPause = true
@@ -354,7 +355,7 @@ final class HTTPDownload: @unchecked Sendable {
   private func storePartRecord(_ head: ResponseHead) throws {
     let record = DownloadRecord(
       url: source,
-      finalURL: head.url,
+      finalURL: head.url.map(URLRedaction.redact),
       etag: head.etag,
       lastModified: head.lastModified,
       length: head.contentLength

@@ -104,3 +104,19 @@ import Testing
     )
   }
 }
+
+@Suite struct URLRedactionTests {
+  @Test(
+    "password replaced",
+    arguments: [
+      ("http://bob:s3cret@127.0.0.1:8080/a.gz", "http://bob:***@127.0.0.1:8080/a.gz"),
+      ("https://bob@example.org/a.gz", "https://bob@example.org/a.gz"),
+      ("http://127.0.0.1/a@b.gz", "http://127.0.0.1/a@b.gz"),
+      ("http://u:p:q@host/x?y=1", "http://u:***@host/x?y=1"),
+      ("work/download/a.gz", "work/download/a.gz"),
+    ]
+  )
+  func passwordReplaced(url: String, expected: String) {
+    #expect(URLRedaction.redact(url) == expected)
+  }
+}
