@@ -35,6 +35,12 @@ extension CopyLoader {
     )
     try connection.execute("BEGIN", subject: chunkName)
     try load(0..<(lineStarts.count - 1), recovery: &recovery)
+    // A chunk with no good row at all is more likely the wrong file or
+    // table than bad data, so it fails instead of loading nothing.
+    if recovery.loadedRows == 0, let first = recovery.rejected.first {
+      throw LoadError.everyRowRejected(
+        chunk: chunkName, rows: recovery.rejected.count, first: first)
+    }
     return try commit(
       chunk: chunkName,
       sha256: sha256,

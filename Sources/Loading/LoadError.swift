@@ -12,6 +12,8 @@ package enum LoadError: StageError {
   case chunk(SystemError)
   /// More rows of a chunk were rejected than `--max-rejects` allows.
   case tooManyRejects(chunk: String, limit: Int, last: RejectedRow)
+  /// The server rejected every row of a chunk.
+  case everyRowRejected(chunk: String, rows: Int, first: RejectedRow)
   /// A chunk's bytes differ from the SHA-256 in its manifest: it was
   /// damaged or changed after split wrote it.
   case chunkMismatch(path: String)
@@ -22,7 +24,7 @@ package enum LoadError: StageError {
     case .connectionLost: .temporaryFailure
     case .server(_, let sqlState, _, _): Self.exitStatus(forSQLState: sqlState)
     case .chunk(let error): error.exitStatus
-    case .chunkMismatch, .tooManyRejects: .dataError
+    case .chunkMismatch, .tooManyRejects, .everyRowRejected: .dataError
     }
   }
 
@@ -37,6 +39,9 @@ package enum LoadError: StageError {
       return "\(subject): \(message) (SQLSTATE \(sqlState))" + (hint.map { "; \($0)" } ?? "")
     case .chunk(let error):
       return error.description
+    case .everyRowRejected(let chunk, let rows, let first):
+      return "chunk \(chunk): all \(rows) rows rejected, the first for: \(first.message) "
+        + "(SQLSTATE \(first.sqlState)); check --dataset and --table"
     case .tooManyRejects(let chunk, let limit, let last):
       var subject = "chunk \(chunk) line \(last.chunkLine ?? 0)"
       if let source = last.sourceLine { subject += " (source line \(source))" }

@@ -92,6 +92,22 @@ struct LoadRejectsTests {
     )
   }
 
+  @Test("chunk with every row rejected fails")
+  func everyRowRejected() throws {
+    guard Harness.checkAvailable() else { return }
+    let database = try TestDatabase()
+    let directory = try Harness.temporaryDirectory("rejects")
+    // title.crew rows: three fields where name.basics has six.
+    let chunk = try Self.writeChunk(["tt1\t{nm1}\t{nm2}", "tt2\t\\N\t{nm3}"], in: directory)
+    let result = try run(
+      [Harness.tool("load"), "--create", chunk],
+      environment: database.environment
+    )
+    #expect(result.status == 65, "\(result.transcript)")
+    #expect(result.standardError.contains("all 2 rows rejected"), "\(result.transcript)")
+    #expect(try database.scalar("SELECT count(*) FROM stageload_ledger") == "0")
+  }
+
   @Test("table name with quote and semicolon")
   func hostileTableName() throws {
     guard Harness.checkAvailable() else { return }
