@@ -39,7 +39,10 @@ extension CopyLoader {
     // table than bad data, so it fails instead of loading nothing.
     if recovery.loadedRows == 0, let first = recovery.rejected.first {
       throw LoadError.everyRowRejected(
-        chunk: chunkName, rows: recovery.rejected.count, first: first)
+        chunk: chunkName,
+        rows: recovery.rejected.count,
+        first: first
+      )
     }
     return try commit(
       chunk: chunkName,
