@@ -33,7 +33,12 @@ CHUNK_ROWS ?= 100000
 # Most rows the server may reject in one chunk before the chunk fails
 # whole; empty means no limit, 0 fails a chunk at its first bad row.
 MAX_REJECTS ?=
+# Extra options for fetch, such as --retries 2 --stall-timeout 10.
+FETCH_OPTIONS ?=
 WORK ?= work
+
+# Quotes $(1) for the shell, so that a URL with & or ? stays one argument.
+shell_quote = '$(subst ','\'',$(1))'
 
 # Make splits file names at spaces, so reject them before anything runs.
 ifneq ($(words $(CURDIR)),1)
@@ -112,7 +117,7 @@ endif
 # variables are removed: a make run by a test starts fresh, without this
 # make's settings and job server.
 test_env_unset := MAKEFLAGS MFLAGS MAKEOVERRIDES MAKELEVEL MAKE_TERMOUT MAKE_TERMERR \
-  DATASET DATASETS SOURCE CHUNK_ROWS MAX_REJECTS REFRESH WORK CHUNKS_OF
+  DATASET DATASETS SOURCE CHUNK_ROWS MAX_REJECTS FETCH_OPTIONS REFRESH WORK CHUNKS_OF
 
 test: build $(DB_READY)
 	env $(addprefix -u ,$(test_env_unset)) STAGELOAD_BIN=$(abspath $(BIN)) swift test
@@ -175,6 +180,7 @@ help:
 	@echo '      download URL, file:// URL or path; $$(dataset) stands for the dataset name'
 	@echo '  CHUNK_ROWS=$(CHUNK_ROWS)  rows per chunk, used when a dataset is split'
 	@echo '  MAX_REJECTS=$(MAX_REJECTS)  rows the server may reject per chunk (empty: no limit)'
+	@echo '  FETCH_OPTIONS=$(FETCH_OPTIONS)  extra fetch options, such as --retries 2 --stall-timeout 10'
 	@echo '  WORK=$(WORK)  spool directory for downloads, chunks, markers and the embedded database'
 	@echo '  NAME.table    table for dataset NAME (default NAME with . replaced by _)'
 	@echo '  DATABASE_URL  external database; with PGHOST, PGHOSTADDR or PGSERVICE set'

@@ -1,7 +1,9 @@
 # Download stage: $(WORK)/download/NAME.tsv.gz from SOURCE.
 #
 # fetch writes FILE.part and renames it, so the target exists only when
-# complete. SOURCE is expanded per dataset with $(dataset) set to its name.
+# complete. SOURCE is expanded per dataset with $(dataset) set to its name,
+# and quoted, so a URL with a query string reaches fetch whole. FETCH_OPTIONS
+# goes to fetch as written.
 #
 # A finished download is kept until `make refresh` (REFRESH=1), which runs
 # fetch again. fetch then sends the ETag and Last-Modified it stored in
@@ -19,7 +21,7 @@ define fetch_rule
 $(WORK)/download/$(1).tsv.gz: dataset := $(1)
 $(WORK)/download/$(1).tsv.gz: $(if $(REFRESH),force-fetch) | $(FETCH)
 	@mkdir -p $$(@D)
-	$(FETCH) $$(SOURCE) -o $$@
+	$(FETCH)$$(if $$(FETCH_OPTIONS), $$(FETCH_OPTIONS)) $$(call shell_quote,$$(SOURCE)) -o $$@
 endef
 
 $(foreach dataset_name,$(DATASETS),$(eval $(call fetch_rule,$(dataset_name))))
