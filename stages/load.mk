@@ -18,6 +18,9 @@
 # When a chunk fails to load, its .failed file records the exit status and
 # load's last message for `make status`, and the next run loads the chunk
 # again. load's messages also go to CHUNK.log, which is kept only on failure.
+# A chunk whose bytes no longer match its manifest entry (a disk error, an
+# edit) is never loaded: load rejects it with status 65, and the recipe then
+# deletes the manifest, so that the next run splits the download again.
 
 # The table for a dataset: NAME.table if set (make name.basics.table=people),
 # otherwise the dataset name with '.' replaced by '_'.
@@ -78,6 +81,12 @@ $(marker_dir)/published.ok: $(chunk_markers) | $(LOAD) $(DB_READY)
 	$(LOAD) --dataset $(CHUNKS_OF) --table $(call table_of,$(CHUNKS_OF)) --publish --rejects $(WORK)/rejects/$(CHUNKS_OF)/load.tsv
 	@touch $@
 
+# Succeeds when the chunk $< has the SHA-256 that the manifest lists for it.
+chunk_matches_manifest = awk -F '\t' -v chunk=$(notdir $<) \
+  -v sha256="$$(sha256sum < $< | cut -d ' ' -f 1)" \
+  '$$1 == chunk && $$4 == sha256 { found = 1 } END { exit !found }' $(chunk_manifest)
+chunk_manifest := $(chunk_dir)/manifest.tsv
+
 # The marker depends on the chunk file, so a chunk that a new split rewrote
 # is loaded again. The command is echoed, unless make -s, without its failure
 # handling.
@@ -86,6 +95,10 @@ $(marker_dir)/%.ok: $(chunk_dir)/%.copy | $(marker_dir)/table.ok $(LOAD) $(DB_RE
 	$(if $(findstring s,$(make_letter_flags)),,@echo '$(load_chunk)')
 	@{ $(load_chunk) 2>&1 1>&3 | tee $(@:.ok=.log) >&2; } 3>&1 || { status=$$?; \
 	  { echo "load exited with status $$status"; tail -n 1 $(@:.ok=.log); } > $(@:.ok=.failed); \
+	  if ((status == 65)) && [[ -f $(chunk_manifest) ]] && ! $(chunk_matches_manifest); then \
+	    rm -f $(chunk_manifest); \
+	    echo "make: $<: chunk does not match its manifest entry; deleted $(chunk_manifest), so the next make splits $(CHUNKS_OF) again" >&2; \
+	  fi; \
 	  exit $$status; }; rm -f $(@:.ok=.log)
 	@touch $@
 endif

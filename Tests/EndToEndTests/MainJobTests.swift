@@ -143,14 +143,15 @@ struct MainJobTests {
     #expect(again.standardOutput.contains("nothing to load"), "\(again.transcript)")
     #expect(!again.standardError.contains("loaded"), "\(again.transcript)")
 
-    // Load the same chunks into a fresh database with chunk 4 damaged:
-    // load refuses it (its SHA-256 no longer matches the manifest) and
-    // make -k goes on with the other chunks.
+    // Load the same chunks into a fresh database with chunk 4 unreadable
+    // (a directory in its place): its load fails and make -k goes on with
+    // the other chunks.
     let retry = try TestDatabase()
     try FileManager.default.removeItem(atPath: setup.work + "/loaded")
     let chunk = setup.work + "/chunks/name.basics/000004.copy"
     let original = try Data(contentsOf: URL(fileURLWithPath: chunk))
-    try (original + Data("garbage\n".utf8)).write(to: URL(fileURLWithPath: chunk))
+    try FileManager.default.removeItem(atPath: chunk)
+    try FileManager.default.createDirectory(atPath: chunk, withIntermediateDirectories: false)
     let makeRetry = { (arguments: [String]) in
       try run(
         [
@@ -173,6 +174,7 @@ struct MainJobTests {
     #expect(!FileManager.default.fileExists(atPath: setup.work + "/loaded/name.basics/000004.ok"))
     #expect(FileManager.default.fileExists(atPath: setup.work + "/loaded/name.basics/000005.ok"))
 
+    try FileManager.default.removeItem(atPath: chunk)
     try original.write(to: URL(fileURLWithPath: chunk))
     let fixed = try makeRetry([])
     #expect(fixed.status == 0, "\(fixed.transcript)")
