@@ -37,6 +37,10 @@ MAX_REJECTS ?=
 FETCH_OPTIONS ?=
 WORK ?= work
 
+# The single-letter options, such as "knr" for make -k -n, lead MAKEFLAGS;
+# long options such as --no-builtin-rules are dropped.
+make_letter_flags := $(filter-out --%,$(firstword -$(MAKEFLAGS)))
+
 # Quotes $(1) for the shell, so that a URL with & or ? stays one argument.
 shell_quote = '$(subst ','\'',$(1))'
 

@@ -52,9 +52,6 @@ load: $(addprefix load-,$(DATASETS))
 
 ifdef CHUNKS_OF
 chunk_list := $(WORK)/chunks/$(CHUNKS_OF)/chunks.mk
-# The single-letter options, such as "knr" for make -k -n, lead MAKEFLAGS;
-# long options such as --no-builtin-rules are dropped.
-make_letter_flags := $(filter-out --%,$(firstword -$(MAKEFLAGS)))
 dry_run := $(findstring n,$(make_letter_flags))
 
 ifneq ($(wildcard $(chunk_list)),)

@@ -1,0 +1,70 @@
+import Foundation
+import Testing
+
+/// The Makefile's split stage, `inflate | split`: which tool's exit status
+/// and message a failed pipe reports.
+@Suite(.serialized, .enabled(if: Harness.isAvailable || Harness.isRequired))
+struct SplitStageTests {
+  static let header =
+    "nconst\tprimaryName\tbirthYear\tdeathYear\tprimaryProfession\tknownForTitles\n"
+
+  /// Runs make on a gzip of `text` with the tools in `binDirectory`.
+  static func make(text: String, binDirectory: String) throws -> ProcessOutput {
+    let directory = try Harness.temporaryDirectory("split-stage")
+    let tsv = directory + "/name.basics.tsv"
+    try Data(text.utf8).write(to: URL(fileURLWithPath: tsv))
+    let gzip = try run(["gzip", "-n", tsv])
+    guard gzip.status == 0 else { throw HarnessError("gzip failed: \(gzip.transcript)") }
+    let database = try TestDatabase()
+    return try run(
+      [
+        "make", "--no-print-directory", "-C", Harness.projectRoot, "WORK=\(directory)/work",
+        "SOURCE=\(tsv).gz", "STAGELOAD_BIN=\(binDirectory)",
+      ],
+      environment: database.environment
+    )
+  }
+
+  @Test("inflate killed: its status, not split's")
+  func inflateKilled() throws {
+    guard Harness.checkAvailable() else { return }
+    // An inflate that dies by SIGKILL before writing: split then sees an
+    // empty input and fails with 65, which used to hide the real cause.
+    let bin = try Harness.temporaryDirectory("stub-bin")
+    for name in ["fetch", "split", "load"] {
+      try FileManager.default.createSymbolicLink(
+        atPath: bin + "/" + name,
+        withDestinationPath: Harness.tool(name)
+      )
+    }
+    try Data("#!/bin/sh\nkill -KILL $$\n".utf8)
+      .write(to: URL(fileURLWithPath: bin + "/inflate"))
+    try FileManager.default.setAttributes(
+      [.posixPermissions: 0o755],
+      ofItemAtPath: bin + "/inflate"
+    )
+
+    let result = try Self.make(text: Self.header, binDirectory: bin)
+    #expect(result.status != 0, "\(result.transcript)")
+    #expect(result.standardError.contains(": killed by signal 9; run make again"))
+    #expect(result.standardError.contains("] Error 137"), "\(result.transcript)")
+    #expect(!result.standardError.contains("] Error 65"), "\(result.transcript)")
+  }
+
+  @Test("split fails early: its status, not inflate's")
+  func splitFailsEarly() throws {
+    guard Harness.checkAvailable() else { return }
+    // A wrong header stops split at once, so inflate's writes to the pipe
+    // fail with a broken pipe (74); split's 65 is the cause.
+    var text = "nconst\tname\n"
+    for number in 1...200_000 {
+      text += "nm\(number)\tPerson \(number)\t\\N\t\\N\tactor\ttt\(number)\n"
+    }
+    let tools = URL(fileURLWithPath: Harness.tool("split")).deletingLastPathComponent().path
+    let result = try Self.make(text: text, binDirectory: tools)
+    #expect(result.status != 0, "\(result.transcript)")
+    #expect(result.standardError.contains("header does not match"), "\(result.transcript)")
+    #expect(result.standardError.contains("] Error 65"), "\(result.transcript)")
+    #expect(!result.standardError.contains("] Error 74"), "\(result.transcript)")
+  }
+}
