@@ -40,6 +40,9 @@ package final class CopyLoader {
   ///
   /// Nil means no limit; 0 makes the first bad row fail the whole chunk.
   package var maximumRejects: Int?
+  /// The rejects file that receives a chunk's rejected rows before the
+  /// chunk commits (see `RejectsFile`); nil keeps them only in the outcome.
+  package var rejectsPath: String?
 
   /// - Parameters:
   ///   - connection: An open connection.
@@ -151,7 +154,11 @@ package final class CopyLoader {
     }
   }
 
-  /// Records the chunk in the ledger and commits the open transaction.
+  /// Records the chunk in the ledger, writes its rejected rows to the
+  /// rejects file and commits the open transaction.
+  ///
+  /// The ledger row locks the chunk against other loads until the commit,
+  /// so only the load that commits it writes the chunk's rejected rows.
   ///
   /// - Returns: `.loaded`, or `.alreadyLoaded` when another load committed
   ///   the same chunk meanwhile, in which case this transaction rolls back.
@@ -169,6 +176,9 @@ package final class CopyLoader {
     guard inserted.rowCount == 1 else {
       try connection.execute("ROLLBACK", subject: chunk)
       return .alreadyLoaded(rows: rows)
+    }
+    if let rejectsPath {
+      try RejectsFile.replace(chunk: chunk, with: rejected, in: rejectsPath)
     }
     try connection.execute("COMMIT", subject: chunk)
     return .loaded(rows: rows, rejected: rejected)

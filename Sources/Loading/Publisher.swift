@@ -8,7 +8,8 @@ import StageKit
 /// and drops the old one. Readers of the table see the old or the new
 /// version, never a mix, and wait only for the renames, not for the key.
 /// When rows share a key, all but one are deleted first and reported as
-/// rejected, so that the key can be built.
+/// rejected, so that the key can be built. They go to the rejects file
+/// before the commit, as the rows of chunk `publish` (see `RejectsFile`).
 package struct Publisher {
   /// The outcome of a publish.
   package enum Outcome: Sendable, Equatable {
@@ -18,9 +19,13 @@ package struct Publisher {
     case nothingToPublish
   }
 
+  /// The chunk name of the rows that publish rejects, in the rejects file.
+  static let rejectsChunk = "publish"
+
   let connection: Connection
   let dataset: Dataset
   let tableName: String
+  let rejectsPath: String?
 
   /// Returns the name of the staging table that chunks load into before
   /// it is published as `table`: `TABLE__staging`.
@@ -28,10 +33,17 @@ package struct Publisher {
     TableSchema.stagingName(of: table)
   }
 
-  package init(connection: Connection, dataset: Dataset, tableName: String) {
+  /// - Parameters:
+  ///   - connection: An open connection.
+  ///   - dataset: The dataset whose key the table gets.
+  ///   - tableName: The table to publish, unquoted.
+  ///   - rejectsPath: The rejects file for rows with a duplicate key, or nil
+  ///     to return them only in the outcome.
+  package init(connection: Connection, dataset: Dataset, tableName: String, rejectsPath: String?) {
     self.connection = connection
     self.dataset = dataset
     self.tableName = tableName
+    self.rejectsPath = rejectsPath
   }
 
   /// Builds the key on `TABLE__staging` and swaps it in as `TABLE`.
@@ -82,6 +94,9 @@ package struct Publisher {
         subject: tableName
       )
       let count = try connection.execute("SELECT count(*) FROM \(quotedTable)", subject: tableName)
+      if let rejectsPath {
+        try RejectsFile.replace(chunk: Self.rejectsChunk, with: duplicates, in: rejectsPath)
+      }
       try connection.execute("COMMIT", subject: tableName)
       return .published(rows: count.value(0, 0).flatMap { Int($0) } ?? 0, duplicates: duplicates)
     } catch {
@@ -109,7 +124,7 @@ package struct Publisher {
     return (0..<result.rowCount).map { index in
       let value = result.value(index, 0) ?? ""
       return RejectedRow(
-        chunk: "publish",
+        chunk: Self.rejectsChunk,
         chunkLine: nil,
         sourceLine: nil,
         sqlState: "23505",

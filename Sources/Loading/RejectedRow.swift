@@ -16,26 +16,86 @@ package struct RejectedRow: Sendable, Equatable {
   package var row: String
 }
 
-/// Appends rejected rows to a TSV report shared by parallel loads.
+/// A TSV report of rejected rows, shared by parallel loads.
 ///
 /// Columns: `chunk`, `chunk_line`, `source_line`, `sqlstate`, `message`,
-/// `row`. Each call takes an exclusive `flock(2)` on the file and writes the
-/// header first when the file is empty, so lines from parallel loads never
+/// `row`. A load writes a chunk's lines before it commits the chunk, in
+/// place of any lines of that chunk already there. So a load that dies
+/// between the two leaves lines that the chunk's next load replaces, and a
+/// committed chunk always has its lines in the file. Each change takes an
+/// exclusive `flock(2)` on the file, so lines from parallel loads never
 /// interleave.
 package enum RejectsFile {
   static let header = "chunk\tchunk_line\tsource_line\tsqlstate\tmessage\trow\n"
 
-  /// Appends `rows` to the file at `path`, creating it when missing.
+  /// Replaces the lines of `chunk` in the file at `path` with `rows`.
   ///
-  /// - Throws: `SystemError` when the file cannot be opened or written.
-  package static func append(_ rows: [RejectedRow], to path: String) throws {
-    guard !rows.isEmpty else { return }
-    let output = try FileOutput(appendingTo: path)
-    guard flock(output.descriptor, LOCK_EX) == 0 else {
-      throw SystemError("cannot lock", path: path)
+  /// When the file has no line of `chunk`, the rows are appended, and the
+  /// file is created with its header if needed. Otherwise the file is
+  /// written anew with `AtomicFile`, so a crash leaves the old or the new
+  /// version.
+  ///
+  /// - Throws: `SystemError` when the file cannot be read, written or
+  ///   renamed.
+  package static func replace(chunk: String, with rows: [RejectedRow], in path: String) throws {
+    if rows.isEmpty && access(path, F_OK) != 0 { return }
+    let output = try lock(path)
+    let prefix = Array((chunk + "\t").utf8)
+    var lines: [ArraySlice<UInt8>] = []
+    if let data = FileManager.default.contents(atPath: path) {
+      lines = [UInt8](data).split(separator: 0x0a, omittingEmptySubsequences: false)
+      if lines.last?.isEmpty == true { lines.removeLast() }
     }
-    var status = stat()
-    var text = fstat(output.descriptor, &status) == 0 && status.st_size == 0 ? header : ""
+    let remaining = lines.enumerated().filter { index, line in
+      index == 0 || !line.starts(with: prefix)
+    }.map(\.element)
+
+    if remaining.count == lines.count {
+      guard !rows.isEmpty else { return }
+      try output.write((lines.isEmpty ? header : "") + text(of: rows))
+      try output.sync()
+      try output.close()
+      return
+    }
+    var bytes = Array(header.utf8)
+    for line in remaining.dropFirst() {
+      bytes += line
+      bytes.append(0x0a)
+    }
+    bytes += Array(text(of: rows).utf8)
+    let file = try AtomicFile(path: path)
+    try bytes.withUnsafeBytes { try file.output.write($0) }
+    try file.commit()
+    try output.close()
+  }
+
+  /// Opens `path` for appending and takes an exclusive `flock(2)` on it.
+  ///
+  /// A writer that replaced the file while this call waited for the lock
+  /// renamed a new file over the path, so the lock is then taken again on
+  /// that file.
+  private static func lock(_ path: String) throws -> FileOutput {
+    while true {
+      let output = try FileOutput(appendingTo: path)
+      guard flock(output.descriptor, LOCK_EX) == 0 else {
+        throw SystemError("cannot lock", path: path)
+      }
+      var opened = stat()
+      var current = stat()
+      guard fstat(output.descriptor, &opened) == 0 else {
+        throw SystemError("fstat failed", path: path)
+      }
+      if stat(path, &current) == 0 && current.st_ino == opened.st_ino
+        && current.st_dev == opened.st_dev
+      {
+        return output
+      }
+    }
+  }
+
+  /// Formats rows as lines of the file.
+  private static func text(of rows: [RejectedRow]) -> String {
+    var text = ""
     for row in rows {
       // The message is one COPY text field: no tabs or line breaks, and
       // backslashes doubled.
@@ -46,8 +106,6 @@ package enum RejectsFile {
       text += "\(row.chunk)\t\(chunkLine)\t\(sourceLine)\t"
       text += "\(row.sqlState)\t\(message)\t\(row.row)\n"
     }
-    try output.write(text)
-    try output.sync()
-    try output.close()
+    return text
   }
 }

@@ -112,12 +112,16 @@ func manifestEntries(of chunks: [String]) -> [String: Manifest.Entry] {
 
 /// Publishes the staging table of `table` and reports keys it had to drop.
 func publish(connection: Connection, dataset: Dataset, table: String, rejectsPath: String?) throws {
-  let publisher = Publisher(connection: connection, dataset: dataset, tableName: table)
+  let publisher = Publisher(
+    connection: connection,
+    dataset: dataset,
+    tableName: table,
+    rejectsPath: rejectsPath
+  )
   switch try publisher.publish() {
   case .nothingToPublish:
     tool.note("\(table): no staging table to publish; it was published already")
   case .published(let rows, let duplicates):
-    if let rejectsPath { try RejectsFile.append(duplicates, to: rejectsPath) }
     var line =
       "\(table): published \(rows) rows with primary key (\(dataset.key.joined(separator: ", ")))"
     if !duplicates.isEmpty {
@@ -159,6 +163,7 @@ tool.run { arguments in
   let target = arguments.has("--staging") ? Publisher.stagingName(of: table) : table
   let loader = try CopyLoader(connection: connection, dataset: dataset, tableName: target)
   loader.maximumRejects = maximumRejects
+  loader.rejectsPath = rejectsPath
   if arguments.has("--staging") && arguments.has("--create") {
     try loader.recreate()
   } else {
@@ -179,9 +184,6 @@ tool.run { arguments in
       loadedRows += rows
       rejectedRows += rejected.count
       loadedChunks += 1
-      if let rejectsPath {
-        try RejectsFile.append(rejected, to: rejectsPath)
-      }
       if !quiet {
         let seconds = Date().timeIntervalSince(chunkStarted)
         var line = "\(name): loaded \(rows) rows into \(target)"
