@@ -22,12 +22,18 @@ package enum Interruption {
 
   private static let registry = Mutex(Registry())
 
-  /// Blocks SIGINT and SIGTERM, ignores SIGPIPE and starts the waiting thread.
+  /// Blocks SIGINT and SIGTERM, ignores SIGPIPE and SIGXFSZ, and starts the
+  /// waiting thread.
+  ///
+  /// With SIGPIPE and SIGXFSZ ignored, a closed pipe or a file over the size
+  /// limit (`ulimit -f`) makes `write(2)` fail with EPIPE or EFBIG, which
+  /// the tool reports in one line, instead of killing it silently.
   ///
   /// Call it first in `main`, before any other thread starts, so that every
   /// thread inherits the blocked mask.
   package static func install(toolName: String) {
     signal(SIGPIPE, SIG_IGN)
+    signal(SIGXFSZ, SIG_IGN)
     var stopSignals = sigset_t()
     sigemptyset(&stopSignals)
     sigaddset(&stopSignals, SIGINT)
