@@ -83,7 +83,7 @@ include stages/split.mk
 include stages/load.mk
 include stages/summary.mk
 
-.PHONY: all build test bench clean help fmt lint check
+.PHONY: all build test test-faults bench clean help fmt lint check
 
 # The load and the summary run in a second make, so that the summary is
 # printed even when a chunk fails, and make still exits with the failure.
@@ -125,6 +125,21 @@ test_env_unset := MAKEFLAGS MFLAGS MAKEOVERRIDES MAKELEVEL MAKE_TERMOUT MAKE_TER
 
 test: build $(DB_READY)
 	env $(addprefix -u ,$(test_env_unset)) STAGELOAD_BIN=$(abspath $(BIN)) swift test
+	$(fault_suite) --quick --seed $(or $(FAULT_SEED),1)
+
+# The fault suite, faults/run.py: it kills, interrupts or disturbs a load
+# at a random point, reruns make and checks that every row arrived exactly
+# once. Each round has its own database and its own WORK in $(WORK)/faults.
+# It stops and restarts only the embedded cluster, and skips those faults
+# with another database. `make test` runs a short form.
+FAULT_ROUNDS ?= 1
+FAULT_SEED ?=
+fault_suite = env $(addprefix -u ,$(test_env_unset)) python3 faults/run.py \
+  --bin $(abspath $(BIN)) --base $(abspath $(WORK))/faults \
+  $(if $(filter embedded,$(DB_MODE)),--cluster-work $(WORK))
+
+test-faults: build $(DB_READY)
+	$(fault_suite) --rounds $(FAULT_ROUNDS) $(if $(FAULT_SEED),--seed $(FAULT_SEED))
 
 # Times the tools against curl, gzip -dc, pigz -dc and psql \copy on a
 # synthetic name.basics of BENCH_ROWS rows, in the database stageload_bench of
@@ -148,7 +163,7 @@ endif
 # Removes only what the stages write, then $(WORK) itself if it is empty.
 clean:
 	$(DB_SH) clean $(WORK)
-	rm -rf $(addprefix $(WORK)/,download chunks loaded rejects run.started run.lock)
+	rm -rf $(addprefix $(WORK)/,download chunks loaded rejects faults run.started run.lock)
 	@if [[ -d $(WORK) ]]; then rmdir --ignore-fail-on-non-empty $(WORK); fi
 
 fmt:
@@ -166,7 +181,8 @@ help:
 	@echo '  make -j2          load two chunks at a time'
 	@echo '  make -k           keep loading other chunks after one fails; a rerun retries it'
 	@echo '  make build        build the tools (swift build -c release)'
-	@echo '  make test         build, start the database and run swift test'
+	@echo '  make test         build, start the database, run swift test and a short fault suite'
+	@echo '  make test-faults  kill, interrupt or disturb loads, rerun make and check the result'
 	@echo '  make bench        time the tools against curl, gzip, pigz and psql \copy'
 	@echo '  make status       chunks loaded, failed and pending per dataset, and rows loaded'
 	@echo '  make summary      the summary of the last run'
@@ -192,4 +208,6 @@ help:
 	@echo '  BENCH_ROWS=$(BENCH_ROWS) BENCH_RUNS=$(BENCH_RUNS) BENCH_SEED=$(BENCH_SEED)'
 	@echo '                rows, runs per measurement and seed of make bench'
 	@echo '  STAGELOAD_BIN directory of prebuilt tools; make then runs no swift build'
+	@echo '  FAULT_ROUNDS=$(FAULT_ROUNDS)  rounds per fault in make test-faults'
+	@echo '  FAULT_SEED=$(FAULT_SEED)  seed of the fault points (default: new for test-faults, 1 for test)'
 	@echo 'Database now: $(DB_MODE)$(if $(DB_NAMED_BY), (named by $(DB_NAMED_BY)))'
