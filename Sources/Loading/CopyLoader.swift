@@ -206,11 +206,18 @@ package final class CopyLoader {
   private func createIfMissing(_ sql: String, subject: String) throws {
     do {
       try connection.execute(sql, subject: subject)
-    } catch LoadError.server(_, let sqlState, _, _) where sqlState == "23505" || sqlState == "42P07"
-    {
+    } catch LoadError.server(_, let sqlState, _, _) where Self.lostCreateRace.contains(sqlState) {
       // Two loads ran CREATE TABLE IF NOT EXISTS at once and the other won.
     }
   }
+
+  /// SQLSTATEs of a CREATE TABLE IF NOT EXISTS that lost to another session.
+  ///
+  /// When two sessions create the same table at once, the loser fails on
+  /// the table (42P07), its row type (42710, "type already exists" in
+  /// PostgreSQL 15) or the catalog's unique index (23505). Parallel
+  /// `load --create` runs, such as make -j with several datasets, meet them.
+  private static let lostCreateRace: Set<String> = ["23505", "42P07", "42710"]
 
   private func ledgerRows(chunk: String, sha256: String) throws -> Int? {
     let result = try connection.execute(
