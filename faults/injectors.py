@@ -54,20 +54,33 @@ def _chunk_argument(number):
 
 
 def _stop_load_in_copy(round, run, session):
-    """Stop the load of a randomly chosen chunk while the server runs a COPY.
+    """Stop the load of a randomly chosen chunk during its COPY.
 
-    Returns the chunk number, the stopped load's PID and the PIDs of the
-    backends that ran a COPY at that moment.
+    A small chunk's COPY can end between two steps of the load. Then the
+    load is stopped after the COPY, with its transaction still open, and
+    the returned phase tells which. When that moment passed too, the next
+    chunk's load is tried.
+
+    Returns the chunk number, the stopped load's PID, the PIDs of the
+    backends with an open COPY at that moment and the phase.
     """
-    number = round.rng.randint(1, round.suite.dataset.chunks)
-    backends = []
+    chunks = round.suite.dataset.chunks
+    copies = []
 
     def copying():
-        backends[:] = session.active_copies()
-        return bool(backends)
+        copies[:] = session.copies()
+        return bool(copies)
 
-    pid = _stop_at(round, run, "load", copying, _chunk_argument(number))
-    return number, pid, backends
+    for number in range(round.rng.randint(1, chunks), chunks + 1):
+        try:
+            pid = _stop_at(round, run, "load", copying, _chunk_argument(number), step=0.0005)
+            break
+        except NotInjected:
+            if run.finished or number == chunks:
+                raise
+    active = any(state == "active" for _, state in copies)
+    phase = "during its COPY" if active else "after its COPY, before its commit"
+    return number, pid, [backend for backend, _ in copies], phase
 
 
 def _finish(run, pid=None):
@@ -138,9 +151,9 @@ def kill_load(round):
     session = round.database.session()
     pid = None
     try:
-        number, pid, _ = _stop_load_in_copy(round, run, session)
-        round.description = "SIGKILL load of chunk %d of %d during its COPY" % (
-            number, round.suite.dataset.chunks)
+        number, pid, _, phase = _stop_load_in_copy(round, run, session)
+        round.description = "SIGKILL load of chunk %d of %d %s" % (
+            number, round.suite.dataset.chunks, phase)
         os.kill(pid, signal.SIGKILL)
     finally:
         session.close()
@@ -192,8 +205,8 @@ def interrupt(round):
             pid = _stop_at(round, run, "split", lambda: len(round.chunk_files()) >= target)
             where = "split after %d chunks" % len(round.chunk_files())
         elif stage == "load":
-            number, pid, _ = _stop_load_in_copy(round, run, session)
-            where = "the COPY of chunk %d" % number
+            number, pid, _, phase = _stop_load_in_copy(round, run, session)
+            where = "the load of chunk %d, %s" % (number, phase)
         else:
             steps = [round.rng.randint(0, 20)]
 
@@ -221,12 +234,12 @@ def _stop_server(round, mode):
     pid = None
     stopped = False
     try:
-        number, pid, _ = _stop_load_in_copy(round, run, session)
+        number, pid, _, phase = _stop_load_in_copy(round, run, session)
         session.close()
         cluster.stop(mode)
         stopped = True
-        round.description = "pg_ctl stop -m %s during the COPY of chunk %d of %d" % (
-            mode, number, round.suite.dataset.chunks)
+        round.description = "pg_ctl stop -m %s with the load of chunk %d of %d stopped %s" % (
+            mode, number, round.suite.dataset.chunks, phase)
     finally:
         session.close()
         _finish(run, pid)
@@ -247,13 +260,13 @@ def terminate_backend(round):
     session = round.database.session()
     pid = None
     try:
-        number, pid, backends = _stop_load_in_copy(round, run, session)
+        number, pid, backends, phase = _stop_load_in_copy(round, run, session)
         backend = round.rng.choice(backends)
         result = session.rows("SELECT pg_terminate_backend(%d)" % backend)
         if result != ["t"]:
             raise NotInjected("pg_terminate_backend(%d) returned %s" % (backend, result))
-        round.description = "pg_terminate_backend of one of %d COPYs, chunk %d's running" % (
-            len(backends), number)
+        round.description = "pg_terminate_backend of one of %d COPYs, with chunk %d's load %s" % (
+            len(backends), number, phase)
     finally:
         session.close()
         _finish(run, pid)

@@ -257,11 +257,23 @@ class Session:
 
     def active_copies(self):
         """Return the backend PIDs running a COPY in this database."""
+        return [pid for pid, state in self.copies() if state == "active"]
+
+    def copies(self):
+        """Return (PID, state) of the backends in this database whose last
+        statement is a COPY in a transaction still open: state "active"
+        while the COPY runs, "idle in transaction" after it ended."""
         rows = self.rows(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-            "AND pid <> pg_backend_pid() AND state = 'active' AND query LIKE 'COPY %'"
+            "SELECT pid || '|' || state FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND state IN ('active', 'idle in transaction') AND query LIKE 'COPY %'"
         )
-        return [int(row) for row in rows or [] if row.strip().isdigit()]
+        copies = []
+        for row in rows or []:
+            pid, _, state = row.partition("|")
+            if pid.isdigit():
+                copies.append((int(pid), state))
+        return copies
 
     def close(self):
         if self.process is not None:
