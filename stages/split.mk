@@ -15,7 +15,9 @@
 # happened. Otherwise its status is split's, or inflate's when only inflate
 # failed, as with pipefail; an inflate that fails because split stopped
 # reading (broken pipe) must not hide split's own error. 130 is a tool's
-# own exit after SIGINT, which it reports itself. The pipe is echoed
+# own exit after SIGINT, which it reports itself. When inflate finds the
+# gzip corrupt or truncated (65), the download is deleted, so that the next
+# make fetches it again instead of failing the same way. The pipe is echoed
 # without this handling, unless make -s.
 split_pipe = $(INFLATE) $< | $(SPLIT) --dataset $(dataset) --rows $(CHUNK_ROWS) --out $(@D) \
   --rejects $(WORK)/rejects/$(dataset)/split.tsv
@@ -23,6 +25,10 @@ split_status = statuses=("$${PIPESTATUS[@]}"); \
   if ((statuses[0] > 128 && statuses[0] != 130)); then \
     echo "make: inflate $<: killed by signal $$((statuses[0] - 128)); run make again" >&2; \
     exit $${statuses[0]}; \
+  fi; \
+  if ((statuses[0] == 65)); then \
+    rm -f $< $<.meta; \
+    echo "make: removed the damaged download $<; run make again to fetch it again" >&2; \
   fi; \
   exit $$((statuses[1] != 0 ? statuses[1] : statuses[0]))
 

@@ -184,4 +184,26 @@ struct MainJobTests {
     #expect(try retry.scalar("SELECT to_regclass('name_basics__staging') IS NULL") == "t")
     #expect(try retry.scalar("SELECT count(*) FROM stageload_ledger") == "10")
   }
+
+  @Test("damaged download is fetched again")
+  func damagedDownloadFetchedAgain() throws {
+    guard Harness.checkAvailable() else { return }
+    let setup = try Setup()
+    let served = setup.directory + "/served/name.basics.tsv.gz"
+    let good = try Data(contentsOf: URL(fileURLWithPath: served))
+    // A server whose file ends early but has no Content-Length to betray it
+    // is simulated by serving the truncated bytes as the whole file.
+    try good.prefix(good.count / 2).write(to: URL(fileURLWithPath: served))
+
+    let failed = try setup.make()
+    #expect(failed.status != 0, "\(failed.transcript)")
+    #expect(failed.standardError.contains("truncated gzip stream"), "\(failed.transcript)")
+    #expect(failed.standardError.contains("removed the damaged download"), "\(failed.transcript)")
+    #expect(!FileManager.default.fileExists(atPath: setup.work + "/download/name.basics.tsv.gz"))
+
+    try good.write(to: URL(fileURLWithPath: served))
+    let fixed = try setup.make()
+    #expect(fixed.status == 0, "\(fixed.transcript)")
+    #expect(try setup.database.scalar("SELECT count(*) FROM name_basics") == "999")
+  }
 }
