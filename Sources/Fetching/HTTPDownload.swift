@@ -57,7 +57,9 @@ final class HTTPDownload: @unchecked Sendable {
     // Messages and sidecars name the URL without its password.
     source = URLRedaction.redact(downloader.source)
     summary = FetchSummary(finalURL: source)
-    hashes = downloader.outputPath == nil && downloader.expectedSHA256 != nil
+    // Hashing as the bytes arrive spares a second read of the file; a part
+    // adopted from an earlier run is hashed once when it is adopted.
+    hashes = downloader.outputPath != nil || downloader.expectedSHA256 != nil
 
     guard let path = downloader.outputPath else {
       part = nil
@@ -318,23 +320,22 @@ final class HTTPDownload: @unchecked Sendable {
     partRecord = record
     expectedTotal = record.length
     offset = size
+    try Self.hash(file: part.partPath, into: hasher)
   }
 
-  /// Computes the SHA-256 of the file at `path` as hex digits.
-  private static func sha256(ofFile path: String) throws -> String {
+  /// Adds the bytes of the file at `path` to `hasher`.
+  private static func hash(file path: String, into hasher: SHA256) throws {
     let input = try FileInput(path: path)
     let buffer = UnsafeMutableRawBufferPointer.allocate(
       byteCount: Downloader.copyBlockSize,
       alignment: 16
     )
     defer { buffer.deallocate() }
-    let hasher = SHA256()
     while true {
       let count = try input.read(into: buffer)
       if count == 0 { break }
       hasher.update(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
     }
-    return hasher.finalizeHex()
   }
 
   /// Empties the part file and removes its record.
@@ -370,14 +371,8 @@ final class HTTPDownload: @unchecked Sendable {
   /// Checks the SHA-256, renames the part and writes `FILE.meta`.
   private func finish() throws {
     summary.bytes = offset
-    let digest: String
-    if let part {
-      digest = try Self.sha256(ofFile: part.partPath)
-    } else if hashes {
-      digest = hasher.finalizeHex()
-    } else {
-      return
-    }
+    guard hashes else { return }
+    let digest = hasher.finalizeHex()
     summary.sha256 = digest
     if let expected = settings.expectedSHA256, expected.lowercased() != digest {
       let error = FetchError.checksumMismatch(url: source, expected: expected, actual: digest)

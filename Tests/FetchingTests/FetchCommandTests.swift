@@ -42,6 +42,14 @@ struct FetchCommandTests {
     sha256(FileManager.default.contents(atPath: path(name)) ?? Data())
   }
 
+  /// Returns the sha256 that out.bin.meta records, which fetch computes as
+  /// the bytes arrive, including those of a resumed part.
+  func recordedDigest() -> String? {
+    let text = (try? String(contentsOfFile: path("out.bin.meta"), encoding: .utf8)) ?? ""
+    return text.split(separator: "\n").first { $0.hasPrefix("sha256\t") }
+      .map { String($0.dropFirst("sha256\t".count)) }
+  }
+
   // MARK: - Success
 
   @Test("plain download writes file and sidecar")
@@ -108,6 +116,7 @@ struct FetchCommandTests {
     let run = try fetch(server.url("data.bin", "id=\(id)&drop=300000"))
     #expect(run.status == 0)
     #expect(digest(of: "out.bin") == sha256(server.contents(of: "data.bin")))
+    #expect(recordedDigest() == digest(of: "out.bin"))
 
     let requests = server.requests(id: id)
     #expect(requests.count == 2)
@@ -132,6 +141,7 @@ struct FetchCommandTests {
     let run = try fetch(server.url("data.bin", "id=\(id)&drop=300000&ignore_range=1"))
     #expect(run.status == 0)
     #expect(digest(of: "out.bin") == sha256(server.contents(of: "data.bin")))
+    #expect(recordedDigest() == digest(of: "out.bin"))
     #expect(server.requests(id: id).last?.first == "200")
   }
 
@@ -141,6 +151,7 @@ struct FetchCommandTests {
     let run = try fetch(server.url("data.bin", "id=\(id)&drop=300000&then=other.bin"))
     #expect(run.status == 0)
     #expect(digest(of: "out.bin") == sha256(server.contents(of: "other.bin")))
+    #expect(recordedDigest() == digest(of: "out.bin"))
     #expect(server.requests(id: id).last?.first == "200")
   }
 
@@ -164,6 +175,7 @@ struct FetchCommandTests {
     let run = try fetch(url)
     #expect(run.status == 0)
     #expect(digest(of: "out.bin") == sha256(server.contents(of: "data.bin")))
+    #expect(recordedDigest() == digest(of: "out.bin"))
     #expect(server.requests(id: id).first == ["200", "bytes=5000-", "\"stale\"", "-", "-"])
   }
 
@@ -199,6 +211,7 @@ struct FetchCommandTests {
     let run = try fetch(url)
     #expect(run.status == 0)
     #expect(digest(of: "out.bin") == sha256(server.contents(of: "data.bin")))
+    #expect(recordedDigest() == digest(of: "out.bin"))
     #expect(server.requests(id: id).last?.first == "206")
   }
 
