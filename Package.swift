@@ -22,6 +22,7 @@ let package = Package(
 
     .testTarget(name: "StageKitTests", dependencies: ["StageKit"]),
     .testTarget(name: "SplittingTests", dependencies: ["Splitting", "Datasets"]),
+    .testTarget(name: "LoadingTests", dependencies: ["Loading"]),
     .testTarget(name: "InflatingTests", dependencies: ["Inflating", "StageKit", "CZlib"]),
     .testTarget(name: "FetchingTests", dependencies: ["Fetching", "StageKit"]),
     .testTarget(name: "EndToEndTests", dependencies: ["StageKit"]),

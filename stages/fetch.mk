@@ -6,10 +6,13 @@
 # goes to fetch as written.
 #
 # A finished download is kept until `make refresh` (REFRESH=1), which runs
-# fetch again. fetch then sends the ETag and Last-Modified it stored in
-# FILE.meta, and on 304 Not Modified leaves the file and its mtime alone,
-# so nothing downstream runs. A changed file is split and loaded into a new
-# staging table, which replaces the table when every chunk is in.
+# fetch again. For an HTTP source, fetch then sends the ETag and
+# Last-Modified it stored in FILE.meta, and on 304 Not Modified leaves the
+# file and its mtime alone, so nothing downstream runs. A changed file is
+# split and loaded into a new staging table, which replaces the table when
+# every chunk is in.
+# NOTE: a file:// or path source has no such check: refresh copies it
+# again and reloads it, changed or not.
 
 .PHONY: refresh force-fetch
 refresh:

@@ -27,7 +27,8 @@
 table_of = $(or $($(1).table),$(subst .,_,$(1)))
 
 # Table names reach the shell in recipes, so make accepts only letters,
-# digits and underscores in them (load itself quotes any name).
+# digits and underscores in them (load itself quotes any name, and rejects
+# names over 49 bytes, whose derived staging names would not fit).
 identifier_characters := a b c d e f g h i j k l m n o p q r s t u v w x y z \
   A B C D E F G H I J K L M N O P Q R S T U V W X Y Z 0 1 2 3 4 5 6 7 8 9 _
 strip_identifier_characters = $(strip $(eval _rest := $(1))$(foreach c,$(identifier_characters),$(eval _rest := $(subst $(c),,$(_rest))))$(_rest))

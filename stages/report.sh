@@ -35,7 +35,7 @@ scan_dataset() {
   [[ -f $manifest ]] || return 1
 
   local chunk first_line rows sha256
-  while IFS=$'\t' read -r chunk first_line rows sha256; do
+  while IFS=$'\t' read -r chunk first_line rows sha256 last_line; do
     [[ $chunk == chunk ]] && continue
     local base=${chunk%.copy}
     chunks=$((chunks + 1))
@@ -91,17 +91,17 @@ describe_failed() {
 
 count_table_rows() {
   local table=$1 output
-  if [[ ! $table =~ ^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$ ]]; then
+  if [[ ! $table =~ ^[A-Za-z0-9_]+$ ]]; then
     echo "row count unknown (the name is not a plain identifier)"
     return
   fi
   if ! output=$("$(dirname "$0")/db.sh" psql -X -q -A -t -v ON_ERROR_STOP=1 \
-    -c "SELECT to_regclass('$table') IS NOT NULL" 2>&1); then
+    -c "SELECT to_regclass('\"$table\"') IS NOT NULL" 2>&1); then
     echo "row count unknown (${output%%$'\n'*})"
   elif [[ $output != t ]]; then
     echo "not published yet"
   elif output=$("$(dirname "$0")/db.sh" psql -X -q -A -t -v ON_ERROR_STOP=1 \
-    -c "SELECT count(*) FROM $table" 2>&1); then
+    -c "SELECT count(*) FROM \"$table\"" 2>&1); then
     echo "$output rows"
   else
     echo "row count unknown (${output%%$'\n'*})"

@@ -27,6 +27,25 @@ package final class Connection {
       throw LoadError.connectionFailed(message: message, temporary: temporary)
     }
     PQsetNoticeProcessor(handle, { _, _ in }, nil)
+    // Chunks are UTF-8 whatever the database's encoding or PGCLIENTENCODING
+    // say; the server converts them, or rejects what it cannot store.
+    guard PQsetClientEncoding(handle, "UTF8") == 0 else {
+      throw LoadError.connectionFailed(
+        message: "cannot set client_encoding to UTF8: "
+          + Connection.trimmed(PQerrorMessage(handle)),
+        temporary: false
+      )
+    }
+    // One cancel object for the connection's life: a signal may use it at
+    // any moment, so it is never freed while the process runs.
+    let cancel = PQgetCancel(handle)
+    let cancelAddress = Int(bitPattern: cancel)
+    Interruption.onInterrupt {
+      var message = [CChar](repeating: 0, count: 256)
+      if let cancel = OpaquePointer(bitPattern: cancelAddress) {
+        _ = PQcancel(cancel, &message, Int32(message.count))
+      }
+    }
   }
 
   /// Connects with `DATABASE_URL` when set, else with libpq's defaults.

@@ -31,13 +31,14 @@ extension CopyLoader {
       bytes: bytes,
       lineStarts: lineStarts,
       chunk: chunkName,
-      firstSourceLine: manifestEntry?.firstLine
+      manifestEntry: manifestEntry
     )
     try connection.execute("BEGIN", subject: chunkName)
     try load(0..<(lineStarts.count - 1), recovery: &recovery)
-    // A chunk with no good row at all is more likely the wrong file or
-    // table than bad data, so it fails instead of loading nothing.
-    if recovery.loadedRows == 0, let first = recovery.rejected.first {
+    // Without a --max-rejects limit, a chunk with no good row at all is more
+    // likely the wrong file or table than bad data, so it fails instead of
+    // loading nothing. With a limit, the limit alone decides.
+    if maximumRejects == nil, recovery.loadedRows == 0, let first = recovery.rejected.first {
       throw LoadError.everyRowRejected(
         chunk: chunkName,
         rows: recovery.rejected.count,
@@ -58,7 +59,7 @@ extension CopyLoader {
     /// The byte offset where each line starts, plus the end of the data.
     let lineStarts: [Int]
     let chunk: String
-    let firstSourceLine: Int?
+    let manifestEntry: Manifest.Entry?
     var loadedRows = 0
     var rejected: [RejectedRow] = []
 
@@ -131,7 +132,7 @@ extension CopyLoader {
       RejectedRow(
         chunk: recovery.chunk,
         chunkLine: chunkLine,
-        sourceLine: recovery.firstSourceLine.map { $0 + line },
+        sourceLine: recovery.manifestEntry?.sourceLine(ofChunkLine: chunkLine),
         sqlState: sqlState,
         message: message,
         row: recovery.rowText(line)

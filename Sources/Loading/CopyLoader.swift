@@ -196,7 +196,9 @@ package final class CopyLoader {
     var subject = "chunk \(chunk)"
     if let line {
       subject += " line \(line)"
-      if let first = manifestEntry?.firstLine { subject += " (source line \(first + line - 1))" }
+      if let source = manifestEntry?.sourceLine(ofChunkLine: line) {
+        subject += " (source line \(source))"
+      }
     }
     return .server(subject: subject, sqlState: sqlState, message: message, hint: hint)
   }

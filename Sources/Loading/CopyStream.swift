@@ -15,7 +15,8 @@ extension CopyLoader {
   /// to its `send` callback with `PQputCopyData`.
   ///
   /// A SIGINT or SIGTERM during the COPY sends a cancel request with
-  /// `PQcancel`, so the server ends the transaction at once.
+  /// `PQcancel` (registered by `Connection` for every statement), so the
+  /// server ends the transaction at once.
   ///
   /// - Parameters:
   ///   - subject: The chunk's name, for messages.
@@ -30,19 +31,6 @@ extension CopyLoader {
     let handle = connection.handle
     let started = QueryResult(PQexec(handle, copyStatement))
     try connection.check(started, subject: subject, expecting: [PGRES_COPY_IN])
-
-    let cancel = PQgetCancel(handle)
-    let cancelAddress = Int(bitPattern: cancel)
-    let token = Interruption.onInterrupt {
-      var message = [CChar](repeating: 0, count: 256)
-      if let cancel = OpaquePointer(bitPattern: cancelAddress) {
-        _ = PQcancel(cancel, &message, Int32(message.count))
-      }
-    }
-    defer {
-      Interruption.remove(token)
-      PQfreeCancel(cancel)
-    }
 
     var produceError: Error?
     do {
@@ -72,7 +60,9 @@ extension CopyLoader {
     if PQresultStatus(outcome.handle) == PGRES_COMMAND_OK {
       return .copied(rows: outcome.affectedRows)
     }
-    let line = outcome.field(DiagnosticField.context).flatMap(Self.copyLine(inContext:))
+    let line = outcome.field(DiagnosticField.context).flatMap {
+      Self.copyLine(inContext: $0, table: tableName)
+    }
     let error = connection.error(for: outcome, subject: subject)
     guard case .server(_, let sqlState, let message, _) = error else { throw error }
     return .rejected(sqlState: sqlState, message: message, line: line, error: error)
@@ -80,9 +70,13 @@ extension CopyLoader {
 
   /// Extracts N from a COPY error context such as
   /// `COPY name_basics, line 3, column birth_year: "x"`.
-  static func copyLine(inContext context: String) -> Int? {
-    guard let range = context.range(of: ", line ") else { return nil }
-    let digits = context[range.upperBound...].prefix { $0.isNumber }
+  ///
+  /// The search starts after `COPY TABLE`, so a table name that contains
+  /// ", line " cannot be mistaken for the line number.
+  static func copyLine(inContext context: String, table: String) -> Int? {
+    let prefix = "COPY \(table), line "
+    guard context.hasPrefix(prefix) else { return nil }
+    let digits = context.dropFirst(prefix.count).prefix { $0.isNumber }
     return Int(digits)
   }
 

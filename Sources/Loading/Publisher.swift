@@ -33,6 +33,10 @@ package struct Publisher {
     TableSchema.stagingName(of: table)
   }
 
+  /// The longest table name whose derived names (`TABLE__staging_pkey`,
+  /// the longest) still fit PostgreSQL's 63-byte identifiers.
+  package static let maximumTableNameLength = 63 - "__staging_pkey".utf8.count
+
   /// - Parameters:
   ///   - connection: An open connection.
   ///   - dataset: The dataset whose key the table gets.

@@ -56,11 +56,17 @@ final class ChunkWriter {
   }
 
   /// Commits the current chunk file and adds its manifest entry.
-  func endChunk(firstLine: Int, rows: Int) throws {
+  func endChunk(firstLine: Int, lastLine: Int, rows: Int) throws {
     guard let (file, name) = current else { return }
     try file.commit(durable: false)
     manifest.entries.append(
-      Manifest.Entry(chunk: name, firstLine: firstLine, rows: rows, sha256: digest.finalizeHex())
+      Manifest.Entry(
+        chunk: name,
+        firstLine: firstLine,
+        rows: rows,
+        sha256: digest.finalizeHex(),
+        lastLine: lastLine
+      )
     )
     current = nil
   }

@@ -89,6 +89,7 @@ package final class TSVSplitter {
     var summary = SplitSummary()
     var rowsInChunk = 0
     var chunkFirstLine = 0
+    var chunkLastLine = 0
     var sawHeader = false
     let columnCount = dataset.columns.count
 
@@ -113,10 +114,11 @@ package final class TSVSplitter {
 
       summary.rowsWritten += 1
       if rowsInChunk == 0 { chunkFirstLine = lineNumber }
+      chunkLastLine = lineNumber
       rowsInChunk += 1
       if rowsInChunk == rowsPerChunk, let chunks {
         try flush()
-        try chunks.endChunk(firstLine: chunkFirstLine, rows: rowsInChunk)
+        try chunks.endChunk(firstLine: chunkFirstLine, lastLine: chunkLastLine, rows: rowsInChunk)
         rowsInChunk = 0
       }
       if summary.rowsRead % 1024 == 0 {
@@ -130,7 +132,7 @@ package final class TSVSplitter {
     }
     try flush()
     if let chunks {
-      try chunks.endChunk(firstLine: chunkFirstLine, rows: rowsInChunk)
+      try chunks.endChunk(firstLine: chunkFirstLine, lastLine: chunkLastLine, rows: rowsInChunk)
       try chunks.finish()
       summary.chunks = chunks.manifest.entries.count
     }

@@ -3,26 +3,40 @@ import Foundation
 /// The list of chunk files split wrote for one dataset, stored as
 /// `manifest.tsv` beside them.
 ///
-/// Each line after the header is `chunk<TAB>first_line<TAB>rows<TAB>sha256`:
-/// the chunk's file name, the source line number of its first row (the
-/// header is line 1), its row count and the SHA-256 of its bytes.
+/// Each line after the header is
+/// `chunk<TAB>first_line<TAB>rows<TAB>sha256<TAB>last_line`: the chunk's
+/// file name, the source line numbers of its first row (the header is line
+/// 1), its row count, the SHA-256 of its bytes, and the source line of its
+/// last row. When `last_line - first_line + 1 == rows`, no source line
+/// inside the chunk was rejected, so chunk line k is source line
+/// `first_line + k - 1`.
 package struct Manifest: Sendable, Equatable {
   package struct Entry: Sendable, Equatable {
     package var chunk: String
     package var firstLine: Int
     package var rows: Int
     package var sha256: String
+    package var lastLine: Int
 
-    package init(chunk: String, firstLine: Int, rows: Int, sha256: String) {
+    package init(chunk: String, firstLine: Int, rows: Int, sha256: String, lastLine: Int) {
       self.chunk = chunk
       self.firstLine = firstLine
       self.rows = rows
       self.sha256 = sha256
+      self.lastLine = lastLine
+    }
+
+    /// Returns the source line of chunk line `chunkLine` (1-based), or nil
+    /// when split rejected lines inside the chunk, so that the chunk's lines
+    /// no longer map to source lines by an offset.
+    package func sourceLine(ofChunkLine chunkLine: Int) -> Int? {
+      guard lastLine - firstLine + 1 == rows else { return nil }
+      return firstLine + chunkLine - 1
     }
   }
 
   package static let fileName = "manifest.tsv"
-  package static let header = "chunk\tfirst_line\trows\tsha256"
+  package static let header = "chunk\tfirst_line\trows\tsha256\tlast_line"
 
   package var entries: [Entry]
 
@@ -34,7 +48,9 @@ package struct Manifest: Sendable, Equatable {
   package var text: String {
     var lines = [Manifest.header]
     for entry in entries {
-      lines.append("\(entry.chunk)\t\(entry.firstLine)\t\(entry.rows)\t\(entry.sha256)")
+      lines.append(
+        "\(entry.chunk)\t\(entry.firstLine)\t\(entry.rows)\t\(entry.sha256)\t\(entry.lastLine)"
+      )
     }
     return lines.joined(separator: "\n") + "\n"
   }
@@ -51,8 +67,8 @@ package struct Manifest: Sendable, Equatable {
     entries = []
     for (index, line) in lines.enumerated().dropFirst() {
       let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
-      guard fields.count == 4, let firstLine = Int(fields[1]), let rows = Int(fields[2]),
-        fields[3].count == 64
+      guard fields.count == 5, let firstLine = Int(fields[1]), let rows = Int(fields[2]),
+        fields[3].count == 64, let lastLine = Int(fields[4])
       else {
         throw ManifestError(path: path, line: index + 1, problem: "malformed entry")
       }
@@ -61,7 +77,8 @@ package struct Manifest: Sendable, Equatable {
           chunk: String(fields[0]),
           firstLine: firstLine,
           rows: rows,
-          sha256: String(fields[3])
+          sha256: String(fields[3]),
+          lastLine: lastLine
         )
       )
     }

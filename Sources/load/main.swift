@@ -46,8 +46,9 @@ let tool = Tool(
       --rejects FILE  append rejected rows to FILE (chunk, chunk_line,
                       source_line, sqlstate, message, row)
       --max-rejects N fail a chunk, loading none of it, when more than N of
-                      its rows are rejected (default: no limit; 0 fails the
-                      chunk at its first bad row)
+                      its rows are rejected (0 fails the chunk at its first
+                      bad row); without it there is no limit, but a chunk
+                      whose every row is rejected fails
       --quiet         print errors only
       -h, --help      show this help
       --version       show the version
@@ -148,6 +149,15 @@ tool.run { arguments in
   let dataset = try chooseDataset(arguments)
   let table = arguments.value("--table") ?? dataset.defaultTableName
   guard !table.isEmpty else { throw UsageError("--table must not be empty") }
+  // PostgreSQL cuts names at 63 bytes, and load derives TABLE__staging,
+  // TABLE__old and their _pkey indexes from the name; longer names would
+  // collide after the cut.
+  guard table.utf8.count <= Publisher.maximumTableNameLength else {
+    throw UsageError(
+      "table name '\(table)' is \(table.utf8.count) bytes; at most "
+        + "\(Publisher.maximumTableNameLength) are allowed"
+    )
+  }
   let quiet = arguments.has("--quiet")
 
   let rejectsPath = arguments.value("--rejects")

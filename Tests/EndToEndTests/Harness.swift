@@ -104,8 +104,15 @@ func run(
 final class TestDatabase {
   let name = "stageload_test_\(UUID().uuidString.prefix(8).lowercased())"
 
-  init() throws {
-    let result = try run(["psql", "-X", "-d", "postgres", "-c", "CREATE DATABASE \(name)"])
+  /// - Parameter encoding: The server encoding, such as LATIN1; nil for
+  ///   the cluster's default (UTF8 in the embedded cluster).
+  /// - Throws: `HarnessError` when psql cannot create the database.
+  init(encoding: String? = nil) throws {
+    var sql = "CREATE DATABASE \(name)"
+    if let encoding {
+      sql += " ENCODING '\(encoding)' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0"
+    }
+    let result = try run(["psql", "-X", "-d", "postgres", "-c", sql])
     guard result.status == 0 else {
       throw HarnessError("cannot create database \(name): \(result.standardError)")
     }

@@ -108,6 +108,40 @@ struct LoadRejectsTests {
     #expect(try database.scalar("SELECT count(*) FROM stageload_ledger") == "0")
   }
 
+  @Test("LATIN1 database stores UTF-8 text correctly")
+  func latin1Database() throws {
+    guard Harness.checkAvailable() else { return }
+    let database = try TestDatabase(encoding: "LATIN1")
+    let directory = try Harness.temporaryDirectory("encoding")
+    let chunk = try Self.writeChunk(["nm1\tJosé Müller\t\\N\t\\N\t\\N\t\\N"], in: directory)
+    // A client encoding from the environment must not change how the
+    // UTF-8 chunk is read.
+    var environment = database.environment
+    environment["PGCLIENTENCODING"] = "LATIN1"
+    let result = try run([Harness.tool("load"), "--create", chunk], environment: environment)
+    #expect(result.status == 0, "\(result.transcript)")
+    #expect(
+      try database.scalar("SELECT length(primary_name) FROM name_basics") == "11"
+    )
+    #expect(
+      try database.scalar("SELECT primary_name = U&'Jos\\00e9 M\\00fcller' FROM name_basics")
+        == "t"
+    )
+  }
+
+  @Test("overlong table name is a usage error")
+  func overlongTableName() throws {
+    guard Harness.checkAvailable() else { return }
+    let database = try TestDatabase()
+    let table = String(repeating: "t", count: 50)
+    let result = try run(
+      [Harness.tool("load"), "--create", "--table", table],
+      environment: database.environment
+    )
+    #expect(result.status == 64, "\(result.transcript)")
+    #expect(result.standardError.contains("at most 49 are allowed"), "\(result.transcript)")
+  }
+
   @Test("table name with quote and semicolon")
   func hostileTableName() throws {
     guard Harness.checkAvailable() else { return }

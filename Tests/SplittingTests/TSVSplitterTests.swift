@@ -64,6 +64,7 @@ let row3 = "nm3\tC\t1950\t2000\tactress,writer\ttt2,tt3\n"
     #expect(manifest.entries.map(\.chunk) == ["000001.copy", "000002.copy"])
     #expect(manifest.entries.map(\.firstLine) == [2, 4])
     #expect(manifest.entries.map(\.rows) == [2, 1])
+    #expect(manifest.entries.map(\.lastLine) == [3, 4])
 
     let second = workspace.read("chunks/000002.copy")
     #expect(second == "nm3\tC\t1950\t2000\t{actress,writer}\t{tt2,tt3}\n")
@@ -112,6 +113,11 @@ let row3 = "nm3\tC\t1950\t2000\tactress,writer\ttt2,tt3\n"
     #expect(summary.rowsRead == 5)
     #expect(summary.rowsWritten == 2)
     #expect(summary.rowsRejected == 3)
+    // Rejected lines 3, 4 and 5 sit inside the chunk, so its last row is
+    // on line 6 and its lines no longer map to source lines by an offset.
+    let entry = try Manifest.read(from: workspace.path + "/chunks/manifest.tsv").entries.first
+    #expect(entry?.lastLine == 6)
+    #expect(entry?.sourceLine(ofChunkLine: 2) == nil)
 
     let lines = workspace.read("rejects.tsv")?.split(separator: "\n").map(String.init) ?? []
     #expect(lines.count == 4)
