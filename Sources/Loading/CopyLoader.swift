@@ -71,7 +71,7 @@ package final class CopyLoader {
     }
   }
 
-  /// Drops and creates the table empty, and forgets its ledger rows, in one
+  /// Drops and creates the table empty, and deletes its ledger rows, in one
   /// transaction; this starts a new generation of a staging table.
   ///
   /// - Throws: `LoadError` when the server rejects the statements.

@@ -68,7 +68,7 @@ enum CopyText {
     output.append(UInt8(ascii: "}"))
   }
 
-  /// Whether `element` is `NULL` in any letter case, which array input
+  /// Returns whether `element` is `NULL` in any letter case, which array input
   /// would read as a null element unless quoted.
   private static func isNULL(_ element: UnsafeBufferPointer<UInt8>) -> Bool {
     element.count == 4 && element[0] & 0xdf == UInt8(ascii: "N")

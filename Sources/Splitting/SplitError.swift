@@ -1,6 +1,6 @@
 import StageKit
 
-/// Why split stopped.
+/// An error that stops split.
 package enum SplitError: StageError, Equatable {
   /// The input has no header line at all.
   case emptyInput(path: String, dataset: String)

@@ -20,7 +20,7 @@ package final class AtomicFile {
   private var cleanup: Interruption.Token?
   private var finished = false
 
-  /// Where an output path is written.
+  /// The way an output path is written.
   package enum Target: Equatable, Sendable {
     /// A regular file, or none yet: written atomically at this path, with
     /// symbolic links resolved.
