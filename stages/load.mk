@@ -43,7 +43,7 @@ $(WORK)/loaded/$(1)/table.ok: $(WORK)/chunks/$(1)/manifest.tsv | $(LOAD) $(DB_RE
 
 .PHONY: load-$(1)
 load-$(1): $(WORK)/chunks/$(1)/manifest.tsv $(WORK)/loaded/$(1)/table.ok
-	+$(MAKE) --no-print-directory CHUNKS_OF=$(1) REFRESH= load-chunks
+	+@$(MAKE) --no-print-directory CHUNKS_OF=$(1) REFRESH= load-chunks
 endef
 
 $(foreach dataset_name,$(DATASETS),$(eval $(call load_rules,$(dataset_name))))
