@@ -8,6 +8,11 @@ enum CopyText {
   @inline(__always)
   static func appendEscaped(_ field: UnsafeBufferPointer<UInt8>, into output: ByteBuffer) {
     guard let base = field.baseAddress else { return }
+    // Most values need no escape: check eight bytes at a time, then copy.
+    guard containsEscapable(base, count: field.count) else {
+      output.append(base, count: field.count)
+      return
+    }
     var runStart = 0
     for index in 0..<field.count {
       let byte = base[index]
@@ -17,6 +22,36 @@ enum CopyText {
       runStart = index + 1
     }
     output.append(base + runStart, count: field.count - runStart)
+  }
+
+  /// Returns whether any of `count` bytes is a backslash, CR or LF.
+  @inline(__always)
+  private static func containsEscapable(_ base: UnsafePointer<UInt8>, count: Int) -> Bool {
+    var index = 0
+    while index + 8 <= count {
+      let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
+      if hasByte(word, UInt8(ascii: "\\")) || hasByte(word, 0x0d) || hasByte(word, 0x0a) {
+        return true
+      }
+      index += 8
+    }
+    while index < count {
+      let byte = base[index]
+      if byte == UInt8(ascii: "\\") || byte == 0x0d || byte == 0x0a { return true }
+      index += 1
+    }
+    return false
+  }
+
+  /// Returns whether any of the eight bytes of `word` equals `byte`.
+  ///
+  /// XOR turns the matching bytes into zero bytes; `(x - 0x01...) & ~x &
+  /// 0x80...` is nonzero exactly when `x` has a zero byte.
+  @inline(__always)
+  private static func hasByte(_ word: UInt64, _ byte: UInt8) -> Bool {
+    let ones: UInt64 = 0x0101_0101_0101_0101
+    let x = word ^ (ones &* UInt64(byte))
+    return (x &- ones) & ~x & 0x8080_8080_8080_8080 != 0
   }
 
   /// Appends `field`, a list joined by `separator`, as a COPY-escaped

@@ -45,6 +45,16 @@ func convert(_ line: String, dataset: Dataset = .nameBasics) -> Result<String, R
       expected: "nm1\tA\\\\B\t\\N\t\\N\t\\N\t\\N\n"
     ),
     Case(
+      name: "backslash past the first eight bytes",
+      line: "nm1\tA Long Name With\\Slash\t\\N\t\\N\t\\N\t\\N",
+      expected: "nm1\tA Long Name With\\\\Slash\t\\N\t\\N\t\\N\t\\N\n"
+    ),
+    Case(
+      name: "CR inside a long value is escaped",
+      line: "nm1\tFirst part\rSecond part\t\\N\t\\N\t\\N\t\\N",
+      expected: "nm1\tFirst part\\rSecond part\t\\N\t\\N\t\\N\t\\N\n"
+    ),
+    Case(
       name: "\\N inside a longer value is text",
       line: "nm1\tx\\Ny\t\\N\t\\N\t\\N\t\\N",
       expected: "nm1\tx\\\\Ny\t\\N\t\\N\t\\N\t\\N\n"
