@@ -22,7 +22,8 @@ let tool = Tool(
       --version          show the version
 
     exit status: 0 done, 64 usage, 65 corrupt or truncated input,
-    66 missing input, 74 read or write error, 130 interrupted
+    66 missing input, 73 cannot create output, 74 read or write error,
+    130 interrupted
 
     example:
       inflate work/download/name.basics.tsv.gz | head

@@ -112,14 +112,22 @@ func manifestEntries(of chunks: [String]) -> [String: Manifest.Entry] {
 }
 
 /// Publishes the staging table of `table` and reports keys it had to drop.
-func publish(connection: Connection, dataset: Dataset, table: String, rejectsPath: String?) throws {
+func publish(
+  connection: Connection,
+  dataset: Dataset,
+  table: String,
+  rejectsPath: String?,
+  quiet: Bool
+) throws {
   let publisher = Publisher(
     connection: connection,
     dataset: dataset,
     tableName: table,
     rejectsPath: rejectsPath
   )
-  switch try publisher.publish() {
+  let outcome = try publisher.publish()
+  guard !quiet else { return }
+  switch outcome {
   case .nothingToPublish:
     tool.note("\(table): no staging table to publish; it was published already")
   case .published(let rows, let duplicates):
@@ -167,7 +175,13 @@ tool.run { arguments in
 
   let connection = try Connection.fromEnvironment()
   if arguments.has("--publish") {
-    try publish(connection: connection, dataset: dataset, table: table, rejectsPath: rejectsPath)
+    try publish(
+      connection: connection,
+      dataset: dataset,
+      table: table,
+      rejectsPath: rejectsPath,
+      quiet: quiet
+    )
     return
   }
   let target = arguments.has("--staging") ? Publisher.stagingName(of: table) : table

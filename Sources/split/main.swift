@@ -30,7 +30,7 @@ let tool = Tool(
       --version         show the version
 
     exit status: 0 done, 64 usage, 65 bad input, 66 missing input,
-    74 read or write error, 130 interrupted
+    73 cannot create output, 74 read or write error, 130 interrupted
 
     example:
       inflate name.basics.tsv.gz | split --dataset name.basics --out work/chunks/name.basics
