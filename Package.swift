@@ -24,7 +24,8 @@ let package = Package(
     .testTarget(name: "SplittingTests", dependencies: ["Splitting", "Datasets"]),
     .testTarget(name: "LoadingTests", dependencies: ["Loading"]),
     .testTarget(name: "InflatingTests", dependencies: ["Inflating", "StageKit", "CZlib"]),
-    .testTarget(name: "FetchingTests", dependencies: ["Fetching", "StageKit"]),
-    .testTarget(name: "EndToEndTests", dependencies: ["StageKit"]),
+    .target(name: "TestSupport", path: "Tests/TestSupport"),
+    .testTarget(name: "FetchingTests", dependencies: ["Fetching", "StageKit", "TestSupport"]),
+    .testTarget(name: "EndToEndTests", dependencies: ["StageKit", "TestSupport"]),
   ]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The end-to-end tests' view of the outside: the release tools and a running PostgreSQL.
@@ -78,8 +79,8 @@ func run(
   if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
 
   let outputFile = try Harness.temporaryDirectory("out") + "/out"
-  FileManager.default.createFile(atPath: outputFile + ".1", contents: nil)
-  FileManager.default.createFile(atPath: outputFile + ".2", contents: nil)
+  _ = FileManager.default.createFile(atPath: outputFile + ".1", contents: nil)
+  _ = FileManager.default.createFile(atPath: outputFile + ".2", contents: nil)
   let stdout = try FileHandle(forWritingTo: URL(fileURLWithPath: outputFile + ".1"))
   let stderr = try FileHandle(forWritingTo: URL(fileURLWithPath: outputFile + ".2"))
   process.standardOutput = stdout
@@ -138,45 +139,13 @@ final class TestDatabase {
   }
 }
 
-/// A static-file HTTP server on 127.0.0.1 with an ephemeral port:
-/// Tests/Support/fault_server.py as a child process.
-///
-/// The server exits when its standard input closes, which `deinit` does.
-/// Signals would not do: the test runner's threads block SIGTERM, and
-/// children inherit that mask.
+/// A static-file HTTP server on 127.0.0.1 with an ephemeral port.
 final class FileServer {
-  let process = Process()
-  let input = Pipe()
-  let port: Int
+  private let server: FaultServerProcess
+  var port: Int { server.port }
 
   init(directory: String) throws {
-    let output = Pipe()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [
-      "python3", Harness.projectRoot + "/Tests/Support/fault_server.py", directory,
-    ]
-    process.standardInput = input
-    process.standardOutput = output
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-
-    // The server's first line is its port number.
-    var line = Data()
-    while let byte = try output.fileHandleForReading.read(upToCount: 1), !byte.isEmpty,
-      byte != Data("\n".utf8)
-    {
-      line.append(byte)
-    }
-    guard let port = Int(String(decoding: line, as: UTF8.self)) else {
-      try? input.fileHandleForWriting.close()
-      throw HarnessError("fault_server.py printed no port")
-    }
-    self.port = port
-  }
-
-  deinit {
-    try? input.fileHandleForWriting.close()
-    process.waitUntilExit()
+    server = try FaultServerProcess(directory: directory)
   }
 
   func url(_ name: String) -> String {

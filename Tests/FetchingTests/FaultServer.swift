@@ -1,5 +1,6 @@
 import Foundation
 import StageKit
+import TestSupport
 
 /// The fault-injecting HTTP server of `Tests/Support/fault_server.py`, run
 /// once per test process over a folder of generated files.
@@ -22,9 +23,8 @@ final class FaultServer: Sendable {
   static let largeCopies = 24
 
   let directory: String
-  let port: Int
-  private let process: Process
-  private let input: Pipe
+  private let server: FaultServerProcess
+  var port: Int { server.port }
 
   private init() throws {
     directory =
@@ -46,30 +46,7 @@ final class FaultServer: Sendable {
     }
     try large.write(to: URL(fileURLWithPath: directory + "/large.bin"))
 
-    guard let python = Self.findExecutable("python3") else {
-      throw ServerError(description: "python3 not found on PATH")
-    }
-    let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-      .deletingLastPathComponent().appendingPathComponent("Support/fault_server.py").path
-    process = Process()
-    process.executableURL = URL(fileURLWithPath: python)
-    process.arguments = [script, directory, "--log", directory + "/requests.log"]
-    input = Pipe()
-    let output = Pipe()
-    process.standardInput = input
-    process.standardOutput = output
-    try process.run()
-
-    var line = Data()
-    while let byte = try output.fileHandleForReading.read(upToCount: 1), !byte.isEmpty,
-      byte != Data("\n".utf8)
-    {
-      line.append(byte)
-    }
-    guard let port = Int(String(decoding: line, as: UTF8.self)) else {
-      throw ServerError(description: "fault_server.py printed no port")
-    }
-    self.port = port
+    server = try FaultServerProcess(directory: directory, logPath: directory + "/requests.log")
   }
 
   /// Returns the URL of a served file with fault query parameters.
@@ -185,7 +162,7 @@ struct RunningFetch {
 
 /// Returns the SHA-256 of `data` as hex digits.
 func sha256(_ data: Data) -> String {
-  var hasher = SHA256()
+  let hasher = SHA256()
   data.withUnsafeBytes { hasher.update($0) }
   return hasher.finalizeHex()
 }
