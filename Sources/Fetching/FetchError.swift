@@ -1,11 +1,11 @@
 import Foundation
 import StageKit
 
-/// Why a download failed.
+/// An error that ends a download.
 package enum FetchError: StageError, Equatable {
   /// The URL is malformed or its scheme is not http, https or file.
   case invalidURL(String)
-  /// The server answered with an HTTP error status.
+  /// The server returned an HTTP error status.
   case httpStatus(url: String, status: Int)
   /// The host name does not resolve.
   case unknownHost(url: String)

@@ -1,6 +1,6 @@
 import StageKit
 
-/// Why a gzip stream could not be decompressed completely.
+/// An error that stops the decompression of a gzip stream.
 package enum InflateError: StageError, Equatable {
   /// The input is empty.
   case empty(path: String)

@@ -28,7 +28,7 @@ package final class Connection {
     }
     PQsetNoticeProcessor(handle, { _, _ in }, nil)
     // Chunks are UTF-8 whatever the database's encoding or PGCLIENTENCODING
-    // say; the server converts them, or rejects what it cannot store.
+    // is set to. The server converts them, or rejects what it cannot store.
     guard PQsetClientEncoding(handle, "UTF8") == 0 else {
       throw LoadError.connectionFailed(
         message: "cannot set client_encoding to UTF8: "

@@ -80,7 +80,7 @@ extension CopyLoader {
     return Int(digits)
   }
 
-  /// Whether a SQLSTATE is a data error (class 22) or an integrity
+  /// Returns whether a SQLSTATE is a data error (class 22) or an integrity
   /// constraint violation (class 23): a problem of one row, not of the load.
   static func isRowError(_ sqlState: String) -> Bool {
     sqlState.hasPrefix("22") || sqlState.hasPrefix("23")

@@ -1,6 +1,6 @@
 import StageKit
 
-/// Why load stopped.
+/// An error that stops load.
 package enum LoadError: StageError {
   /// No connection could be made: server down, wrong host, authentication.
   case connectionFailed(message: String, temporary: Bool)

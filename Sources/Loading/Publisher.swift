@@ -33,7 +33,7 @@ package struct Publisher {
     TableSchema.stagingName(of: table)
   }
 
-  /// The longest table name whose derived names (`TABLE__staging_pkey`,
+  /// The maximum length, in bytes, of a table name whose derived names (`TABLE__staging_pkey`,
   /// the longest) still fit PostgreSQL's 63-byte identifiers.
   package static let maximumTableNameLength = 63 - "__staging_pkey".utf8.count
 

@@ -2,7 +2,7 @@ import Glibc
 
 /// Checks on single TSV field values, without allocating.
 enum FieldSyntax {
-  /// Whether `field` is exactly `\N`, IMDb's NULL.
+  /// Returns whether `field` is exactly `\N`, IMDb's NULL.
   @inline(__always)
   static func isNull(_ field: UnsafeBufferPointer<UInt8>) -> Bool {
     field.count == 2 && field[0] == UInt8(ascii: "\\") && field[1] == UInt8(ascii: "N")
@@ -23,7 +23,7 @@ enum FieldSyntax {
     return value <= Int(Int32.max) ? value : nil
   }
 
-  /// Whether `field` is a rating from 0 to 10 with at most one decimal:
+  /// Returns whether `field` is a rating from 0 to 10 with at most one decimal:
   /// `7`, `7.5`, `10`, `10.0`.
   static func isRating(_ field: UnsafeBufferPointer<UInt8>) -> Bool {
     func isDigit(_ byte: UInt8) -> Bool { byte >= 48 && byte <= 57 }

@@ -1,7 +1,7 @@
 /// A validator for the one JSON shape IMDb uses: an array of strings,
 /// such as `["Self","Narrator"]` in title.principals' characters column.
 enum JSONSyntax {
-  /// Whether `field` is a JSON array (RFC 8259) whose elements are all
+  /// Returns whether `field` is a JSON array (RFC 8259) whose elements are all
   /// strings, with optional whitespace between tokens.
   static func isArrayOfStrings(_ field: UnsafeBufferPointer<UInt8>) -> Bool {
     var index = 0

@@ -19,8 +19,9 @@ package struct RowConverter: Sendable {
     self.required = dataset.columns.map(\.isRequired)
   }
 
-  /// The most bytes one source byte can become in the output, plus a fixed
-  /// allowance per field for braces, quotes and the separator.
+  /// Returns the maximum output size of a line: four bytes per source byte
+  /// (a quoted backslash in an array), plus an allowance per field for
+  /// braces, quotes and the separator.
   static func maximumOutputSize(forLineOf length: Int, columns: Int) -> Int {
     4 * length + 8 * columns + 8
   }

@@ -13,7 +13,7 @@ import StageKit
 // Memory is the two buffers plus one line's worth of growth; no row
 // allocates on the success path.
 
-/// Where split writes its COPY text.
+/// The destination of split's COPY text.
 package enum SplitDestination: Sendable {
   /// Chunk files of `rowsPerChunk` rows, a manifest and `chunks.mk` in `directory`.
   case chunks(directory: String, rowsPerChunk: Int)
