@@ -3,7 +3,7 @@
 # Every step is a file target under $(WORK), so a rerun does only what is
 # missing or failed:
 #   $(WORK)/download/NAME.tsv.gz      fetch SOURCE               stages/fetch.mk
-#   $(WORK)/chunks/NAME/manifest.tsv  inflate | split            stages/split.mk
+#   $(WORK)/chunks/NAME/manifest.tsv  inflate | split | load     stages/split.mk
 #   $(WORK)/loaded/NAME/table.ok      load --create              stages/load.mk
 #   $(WORK)/loaded/NAME/000001.ok     load one chunk             stages/load.mk
 # The database is an embedded PostgreSQL cluster in $(WORK)/pg unless
@@ -30,6 +30,9 @@ endif
 # SOURCE without $(dataset) names one file, so it needs exactly one dataset.
 SOURCE ?= https://datasets.imdbws.com/$(dataset).tsv.gz
 CHUNK_ROWS ?= 100000
+# Connections that load chunks during the split (load --jobs); 0 leaves
+# every chunk to the load stage, which loads them after the split.
+LOAD_JOBS ?= 2
 # Most rows the server may reject in one chunk before the chunk fails
 # whole; empty means no limit, 0 fails a chunk at its first bad row.
 MAX_REJECTS ?=
@@ -121,7 +124,7 @@ endif
 # variables are removed: a make run by a test starts fresh, without this
 # make's settings and job server.
 test_env_unset := MAKEFLAGS MFLAGS MAKEOVERRIDES MAKELEVEL MAKE_TERMOUT MAKE_TERMERR \
-  DATASET DATASETS SOURCE CHUNK_ROWS MAX_REJECTS FETCH_OPTIONS REFRESH WORK CHUNKS_OF
+  DATASET DATASETS SOURCE CHUNK_ROWS LOAD_JOBS MAX_REJECTS FETCH_OPTIONS REFRESH WORK CHUNKS_OF
 
 test: build $(DB_READY)
 	env $(addprefix -u ,$(test_env_unset)) STAGELOAD_BIN=$(abspath $(BIN)) swift test
@@ -199,6 +202,8 @@ help:
 	@echo '  SOURCE=$(value SOURCE)'
 	@echo '      download URL, file:// URL or path; $$(dataset) stands for the dataset name'
 	@echo '  CHUNK_ROWS=$(CHUNK_ROWS)  rows per chunk, used when a dataset is split'
+	@echo '  LOAD_JOBS=$(LOAD_JOBS)  connections that load chunks while split still writes them;'
+	@echo '                0 loads them only after the split, one make job each'
 	@echo '  MAX_REJECTS=$(MAX_REJECTS)  rows the server may reject per chunk (empty: no limit)'
 	@echo '  FETCH_OPTIONS=$(FETCH_OPTIONS)  extra fetch options, such as --retries 2 --stall-timeout 10'
 	@echo '  WORK=$(WORK)  spool directory for downloads, chunks, markers and the embedded database'

@@ -47,10 +47,38 @@ def _stop_at(round, run, tool, reached, matches=None, step=0.002):
     return pid
 
 
-def _chunk_argument(number):
-    """Return a matcher for a load process that loads chunk `number`."""
+def _chunk_load(number):
+    """Return a matcher for a load process that loads chunk `number`: a
+    load of that one chunk file, or the split step's load of the chunks
+    that split lists (load --manifest -), which may be at any chunk."""
     suffix = b"/%06d.copy" % number
-    return lambda arguments: bool(arguments) and arguments[-1].endswith(suffix)
+    return lambda arguments: bool(arguments) and (
+        arguments[-1].endswith(suffix) or b"--manifest" in arguments)
+
+
+def _open_chunks(pid):
+    """Return the names of the chunk files that process `pid` has open."""
+    directory = "/proc/%d/fd" % pid
+    names = set()
+    try:
+        descriptors = os.listdir(directory)
+    except OSError:
+        return names
+    for descriptor in descriptors:
+        try:
+            target = os.readlink(os.path.join(directory, descriptor))
+        except OSError:
+            continue
+        if target.endswith(".copy"):
+            names.add(os.path.basename(target))
+    return names
+
+
+def _random_load_jobs(round):
+    """Pick LOAD_JOBS for a round that strikes a chunk's load: 0, so that
+    the load stage's one-chunk loads run, or 1, so that the split step's
+    load does. With 1 the server has one COPY at a time, as with -j1."""
+    return round.rng.choice([0, 1])
 
 
 def _stop_load_in_copy(round, run, session):
@@ -73,13 +101,21 @@ def _stop_load_in_copy(round, run, session):
 
     for number in range(round.rng.randint(1, chunks), chunks + 1):
         try:
-            pid = _stop_at(round, run, "load", copying, _chunk_argument(number), step=0.0005)
+            pid = _stop_at(round, run, "load", copying, _chunk_load(number), step=0.0005)
             break
         except NotInjected:
             if run.finished or number == chunks:
                 raise
+    # The split step's load names no chunk; the file it has open does.
+    if b"--manifest" in process_arguments(pid):
+        round.struck_early_load = True
+        open_chunks = sorted(_open_chunks(pid))
+        if open_chunks:
+            number = int(open_chunks[0].split(".")[0])
     active = any(state == "active" for _, state in copies)
     phase = "during its COPY" if active else "after its COPY, before its commit"
+    if round.struck_early_load:
+        phase += ", in the split step's load"
     return number, pid, [backend for backend, _ in copies], phase
 
 
@@ -145,9 +181,10 @@ def kill_split(round):
 def kill_load(round):
     """SIGKILL one chunk's load while the server runs its COPY.
 
-    make runs with -j1 here, so the one COPY on the server is this load's.
+    make runs with -j1 and at most one early-load connection here, so the
+    one COPY on the server is this load's.
     """
-    run = round.start_make(jobs=1)
+    run = round.start_make(jobs=1, load_jobs=_random_load_jobs(round))
     session = round.database.session()
     pid = None
     try:
@@ -229,7 +266,7 @@ def _stop_server(round, mode):
     cluster = round.suite.cluster
     if cluster is None:
         raise Skipped("the database is not this project's embedded cluster")
-    run = round.start_make()
+    run = round.start_make(load_jobs=_random_load_jobs(round))
     session = round.database.session()
     pid = None
     stopped = False
@@ -256,7 +293,7 @@ def stop_server_immediate(round):
 
 
 def terminate_backend(round):
-    run = round.start_make()
+    run = round.start_make(load_jobs=_random_load_jobs(round))
     session = round.database.session()
     pid = None
     try:
@@ -395,7 +432,7 @@ def _unmount(round):
 # The spool between split and load.
 
 def corrupt_chunk(round):
-    """Flip one byte of a chunk that split wrote and load has not read yet.
+    """Flip one byte of a chunk that split wrote and no load has read yet.
 
     Every process of make is stopped (SIGSTOP to the process group) while
     the byte changes, and the chunk keeps its modification time, as after
@@ -413,9 +450,15 @@ def corrupt_chunk(round):
     run.signal_group(signal.SIGSTOP)
     try:
         _wait_until_stopped(run.process.pid)
-        mentioned = _chunks_mentioned(round.work)
-        loaded = set(round.loaded_chunks())
-        candidates = [c for c in round.chunk_files() if c not in loaded and c not in mentioned]
+        in_use = _chunks_in_use(round.work)
+        # The split step's load commits chunks before make marks them.
+        session = round.database.session()
+        try:
+            ledger = set(session.rows("SELECT chunk FROM stageload_ledger") or [])
+        finally:
+            session.close()
+        loaded = set(round.loaded_chunks()) | ledger
+        candidates = [c for c in round.chunk_files() if c not in loaded and c not in in_use]
         if not candidates:
             raise NotInjected("every chunk was loaded or loading")
         chunk = round.rng.choice(candidates)
@@ -455,17 +498,21 @@ def _wait_until_stopped(group):
         time.sleep(0.001)
 
 
-def _chunks_mentioned(work):
-    """Return the chunk file names that any process's command line names."""
+def _chunks_in_use(work):
+    """Return the chunk file names that any process's command line names
+    or that any process has open."""
     names = set()
     part = work.encode()
     for name in os.listdir("/proc"):
         if name.isdigit():
-            for argument in process_arguments(int(name)):
+            arguments = process_arguments(int(name))
+            for argument in arguments:
                 if part in argument:
                     for word in argument.split():
                         if word.endswith(b".copy"):
                             names.add(os.path.basename(word).decode())
+            if any(part in argument for argument in arguments):
+                names |= _open_chunks(int(name))
     return names
 
 
@@ -513,7 +560,9 @@ FAULTS = {
 }
 
 # Faults after which the first run must fail. fetch may ride out an HTTP
-# fault with its own retry, and the second of two concurrent makes waits.
+# fault with its own retry, the second of two concurrent makes waits, and
+# the load stage takes over from a failed load of the split step (see
+# Round.struck_early_load).
 MUST_FAIL = {
     "kill-fetch", "kill-inflate", "kill-split", "kill-load", "kill-publish", "sigint",
     "pg-stop-fast", "pg-stop-immediate", "pg-terminate", "disk-full", "corrupt-chunk",

@@ -105,6 +105,10 @@ class Round:
         self.source_faults = {}
         self.runs = []
         self.description = ""
+        # The fault struck the split step's load (load --manifest -). Its
+        # failure is absorbed: the load stage loads the chunks it missed,
+        # so the first run may succeed.
+        self.struck_early_load = False
         # Called before the round's files are removed or kept, such as an
         # unmount of a tmpfs WORK.
         self.cleanups = []
@@ -132,18 +136,26 @@ class Round:
         return "http://127.0.0.1:%d/%s.tsv.gz?%s" % (
             self.suite.server_port, DATASET, urllib.parse.urlencode(query))
 
-    def make_arguments(self, jobs):
-        return [
+    def make_arguments(self, jobs, load_jobs=None):
+        arguments = [
             "make", "--no-print-directory", "-C", self.suite.project, "-j%d" % jobs,
             "WORK=%s" % self.work, "SOURCE=%s" % self.source,
             "CHUNK_ROWS=%d" % self.suite.rows_per_chunk,
             "STAGELOAD_BIN=%s" % self.suite.bin_directory,
             "FETCH_OPTIONS=%s" % FETCH_OPTIONS,
         ]
+        if load_jobs is not None:
+            arguments.append("LOAD_JOBS=%d" % load_jobs)
+        return arguments
 
-    def start_make(self, jobs=2, preexec=None):
-        """Start make -jN and record the run."""
-        run = Run(self, "run-%d" % (len(self.runs) + 1), self.make_arguments(jobs), preexec)
+    def start_make(self, jobs=2, preexec=None, load_jobs=None):
+        """Start make -jN and record the run.
+
+        load_jobs sets LOAD_JOBS, the connections that load chunks during
+        the split; 0 leaves every chunk to the load stage's own rules.
+        """
+        arguments = self.make_arguments(jobs, load_jobs)
+        run = Run(self, "run-%d" % (len(self.runs) + 1), arguments, preexec)
         self.runs.append(run)
         return run
 

@@ -2,8 +2,9 @@
 # NAME_TABLE__staging, then publish it: build the primary key and swap it in
 # as the table in one transaction, so readers never see a half-loaded table.
 #
-# table.ok marks a fresh, empty staging table; it depends on the manifest, so
-# a new split starts a new staging table and reloads every chunk. published.ok
+# The split rule (split.mk) makes table.ok together with the manifest: it
+# creates a fresh staging table and loads the chunks into it as split
+# writes them, so a new split always starts a new staging table. published.ok
 # depends on every chunk's marker, so a failed chunk leaves the published
 # table as it was.
 #
@@ -35,12 +36,6 @@ strip_identifier_characters = $(strip $(eval _rest := $(1))$(foreach c,$(identif
 $(foreach dataset_name,$(DATASETS),$(if $(or $(filter-out 1,$(words $(call table_of,$(dataset_name)))),$(call strip_identifier_characters,$(call table_of,$(dataset_name)))),$(error invalid table name '$(call table_of,$(dataset_name))' for $(dataset_name); use letters, digits and underscores)))
 
 define load_rules
-$(WORK)/loaded/$(1)/table.ok: $(WORK)/chunks/$(1)/manifest.tsv | $(LOAD) $(DB_READY)
-	@mkdir -p $$(@D)
-	@rm -f $(WORK)/loaded/$(1)/published.ok
-	$(LOAD) --dataset $(1) --table $(call table_of,$(1)) --staging --create
-	@touch $$@
-
 .PHONY: load-$(1)
 load-$(1): $(WORK)/chunks/$(1)/manifest.tsv $(WORK)/loaded/$(1)/table.ok
 	+@$(MAKE) --no-print-directory CHUNKS_OF=$(1) REFRESH= load-chunks

@@ -3,6 +3,19 @@
 # line number and the reason, and the split goes on. The rows that the server
 # rejected from the previous split's chunks (load.tsv) are deleted with them.
 #
+# The chunks start loading while split still writes the later ones: split
+# --list-chunks prints each finished chunk's manifest line, and load
+# --manifest - loads it at once on LOAD_JOBS connections into a fresh
+# staging table, which the rule creates first; table.ok, the rule's second
+# target, marks it. This early load is only a head start: the load stage's chunk
+# rules then find those chunks in the ledger and skip them, and they load,
+# retry and report any chunk that the early load missed or failed on. So
+# the rule ignores load's exit status; load reads its input to the end even
+# after a failure, so that split is never cut off. LOAD_JOBS=0 turns the
+# early load off, leaving every chunk to the load stage. A new split makes the
+# markers of the previous one in $(WORK)/loaded/NAME void, so they are
+# deleted first.
+#
 # split writes the chunks, then chunks.mk, then manifest.tsv, so the manifest
 # is the target. pipefail makes a failed inflate fail the rule even when split
 # saw a clean end of input, and .DELETE_ON_ERROR then removes that manifest.
@@ -19,8 +32,19 @@
 # gzip corrupt or truncated (65), the download is deleted, so that the next
 # make fetches it again instead of failing the same way. The pipe is echoed
 # without this handling, unless make -s.
-split_pipe = $(INFLATE) $< | $(SPLIT) --dataset $(dataset) --rows $(CHUNK_ROWS) --out $(@D) \
-  --rejects $(WORK)/rejects/$(dataset)/split.tsv
+early_load = $(filter-out 0,$(LOAD_JOBS))
+split_pipe = $(INFLATE) $< | $(SPLIT) --dataset $(dataset) --rows $(CHUNK_ROWS) --out $(WORK)/chunks/$(dataset) \
+  --rejects $(WORK)/rejects/$(dataset)/split.tsv$(if $(early_load), --list-chunks \
+  | $(LOAD) --dataset $(dataset) --table $(call table_of,$(dataset)) --staging --quiet \
+  --rejects $(WORK)/rejects/$(dataset)/load.tsv --jobs $(LOAD_JOBS) --manifest -$(if $(MAX_REJECTS), \
+  --max-rejects $(MAX_REJECTS)))
+# When split and load both succeeded, every chunk in the manifest is in the
+# ledger, so the rule writes the chunks' .ok markers itself, and the load
+# stage goes straight to publishing.
+mark_loaded_chunks = awk -F '\t' -v dir=$(WORK)/loaded/$(dataset) \
+  'NR > 1 { sub(/\.copy$$/, "", $$1); print dir "/" $$1 ".ok" }' \
+  $(WORK)/chunks/$(dataset)/manifest.tsv | xargs -r touch
+create_staging = $(LOAD) --dataset $(dataset) --table $(call table_of,$(dataset)) --staging --create
 split_status = statuses=("$${PIPESTATUS[@]}"); \
   if ((statuses[0] > 128 && statuses[0] != 130)); then \
     echo "make: inflate $<: killed by signal $$((statuses[0] - 128)); run make again" >&2; \
@@ -33,12 +57,14 @@ split_status = statuses=("$${PIPESTATUS[@]}"); \
   exit $$((statuses[1] != 0 ? statuses[1] : statuses[0]))
 
 define split_rule
-$(WORK)/chunks/$(1)/manifest.tsv: dataset := $(1)
-$(WORK)/chunks/$(1)/manifest.tsv: $(WORK)/download/$(1).tsv.gz | $(INFLATE) $(SPLIT)
-	@mkdir -p $$(@D) $(WORK)/rejects/$(1)
-	@rm -f $(WORK)/rejects/$(1)/load.tsv
+$(WORK)/chunks/$(1)/manifest.tsv $(WORK)/loaded/$(1)/table.ok: dataset := $(1)
+$(WORK)/chunks/$(1)/manifest.tsv $(WORK)/loaded/$(1)/table.ok &: $(WORK)/download/$(1).tsv.gz | $(INFLATE) $(SPLIT) $(LOAD) $(DB_READY)
+	@mkdir -p $(WORK)/chunks/$(1) $(WORK)/rejects/$(1) $(WORK)/loaded/$(1)
+	@rm -f $(WORK)/rejects/$(1)/load.tsv $(WORK)/loaded/$(1)/*
+	$$(create_staging)
 	$$(if $$(findstring s,$$(make_letter_flags)),,@echo '$$(split_pipe)')
-	@$$(split_pipe) || { $$(split_status); }
+	@$$(split_pipe)$$(if $$(early_load), && $$(mark_loaded_chunks)) || { $$(split_status); }
+	@touch $(WORK)/loaded/$(1)/table.ok
 endef
 
 $(foreach dataset_name,$(DATASETS),$(eval $(call split_rule,$(dataset_name))))

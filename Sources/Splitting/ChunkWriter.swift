@@ -15,6 +15,9 @@ final class ChunkWriter {
   let directory: String
   let datasetName: String
   private(set) var manifest = Manifest()
+  /// A handler for each chunk's manifest entry, called as soon as the chunk
+  /// file is complete under its final name (not yet synced to disk).
+  var onChunk: ((Manifest.Entry) throws -> Void)?
   /// The open chunk file and its name.
   private var current: (file: AtomicFile, name: String)?
   private var digest = SHA256()
@@ -59,16 +62,16 @@ final class ChunkWriter {
   func endChunk(firstLine: Int, lastLine: Int, rows: Int) throws {
     guard let (file, name) = current else { return }
     try file.commit(durable: false)
-    manifest.entries.append(
-      Manifest.Entry(
-        chunk: name,
-        firstLine: firstLine,
-        rows: rows,
-        sha256: digest.finalizeHex(),
-        lastLine: lastLine
-      )
+    let entry = Manifest.Entry(
+      chunk: name,
+      firstLine: firstLine,
+      rows: rows,
+      sha256: digest.finalizeHex(),
+      lastLine: lastLine
     )
+    manifest.entries.append(entry)
     current = nil
+    try onChunk?(entry)
   }
 
   /// Writes `chunks.mk` and then `manifest.tsv`, each atomically.

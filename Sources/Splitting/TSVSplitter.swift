@@ -38,6 +38,12 @@ package final class TSVSplitter {
   private let converter: RowConverter
   private let destination: SplitDestination
   private let rejectsPath: String?
+  /// A handler for each chunk's manifest entry, called as soon as the chunk
+  /// file is complete.
+  ///
+  /// It runs only for `.chunks`, before the split ends. The manifest still
+  /// appears only at the end, when every chunk is on disk.
+  package var onChunk: ((Manifest.Entry) throws -> Void)?
 
   /// - Parameters:
   ///   - dataset: The dataset whose header and column types the input has.
@@ -72,6 +78,7 @@ package final class TSVSplitter {
     switch destination {
     case .chunks(let directory, let rows):
       chunks = try ChunkWriter(directory: directory, datasetName: dataset.name)
+      chunks?.onChunk = onChunk
       rowsPerChunk = rows
     case .standardOutput:
       standardOutput = FileOutput.standardOutput()

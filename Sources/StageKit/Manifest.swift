@@ -33,6 +33,26 @@ package struct Manifest: Sendable, Equatable {
       guard lastLine - firstLine + 1 == rows else { return nil }
       return firstLine + chunkLine - 1
     }
+
+    /// The entry's manifest line, without the newline.
+    package var line: String {
+      "\(chunk)\t\(firstLine)\t\(rows)\t\(sha256)\t\(lastLine)"
+    }
+
+    /// Parses one manifest line (without its newline); nil when malformed.
+    package init?<Line: StringProtocol>(line: Line) {
+      let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
+      guard fields.count == 5, !fields[0].isEmpty, let firstLine = Int(fields[1]),
+        let rows = Int(fields[2]), fields[3].count == 64, let lastLine = Int(fields[4])
+      else { return nil }
+      self.init(
+        chunk: String(fields[0]),
+        firstLine: firstLine,
+        rows: rows,
+        sha256: String(fields[3]),
+        lastLine: lastLine
+      )
+    }
   }
 
   package static let fileName = "manifest.tsv"
@@ -46,13 +66,7 @@ package struct Manifest: Sendable, Equatable {
 
   /// The manifest's text: the header, then one line per chunk.
   package var text: String {
-    var lines = [Manifest.header]
-    for entry in entries {
-      lines.append(
-        "\(entry.chunk)\t\(entry.firstLine)\t\(entry.rows)\t\(entry.sha256)\t\(entry.lastLine)"
-      )
-    }
-    return lines.joined(separator: "\n") + "\n"
+    ([Manifest.header] + entries.map(\.line)).joined(separator: "\n") + "\n"
   }
 
   /// Parses a manifest's text.
@@ -66,21 +80,10 @@ package struct Manifest: Sendable, Equatable {
     }
     entries = []
     for (index, line) in lines.enumerated().dropFirst() {
-      let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
-      guard fields.count == 5, let firstLine = Int(fields[1]), let rows = Int(fields[2]),
-        fields[3].count == 64, let lastLine = Int(fields[4])
-      else {
+      guard let entry = Entry(line: line) else {
         throw ManifestError(path: path, line: index + 1, problem: "malformed entry")
       }
-      entries.append(
-        Entry(
-          chunk: String(fields[0]),
-          firstLine: firstLine,
-          rows: rows,
-          sha256: String(fields[3]),
-          lastLine: lastLine
-        )
-      )
+      entries.append(entry)
     }
   }
 
@@ -90,6 +93,54 @@ package struct Manifest: Sendable, Equatable {
       throw SystemError("cannot open", path: path)
     }
     return try Manifest(text: String(decoding: data, as: UTF8.self), path: path)
+  }
+
+  /// Reads a manifest from `input` line by line, as it is written, and
+  /// calls `body` with each entry as soon as its line is complete.
+  ///
+  /// This lets a reader follow `split --list-chunks` through a pipe. A
+  /// missing final newline is accepted.
+  ///
+  /// - Throws: `ManifestError` for a missing header or a malformed line,
+  ///   `SystemError` for a read error, or what `body` throws.
+  package static func forEachEntry(
+    in input: FileInput,
+    _ body: (Entry) throws -> Void
+  ) throws {
+    var pending: [UInt8] = []
+    var lineNumber = 0
+    func take(_ line: ArraySlice<UInt8>) throws {
+      lineNumber += 1
+      let text = String(decoding: line, as: UTF8.self)
+      if lineNumber == 1 {
+        guard text == header else {
+          throw ManifestError(path: input.name, line: 1, problem: "missing header '\(header)'")
+        }
+        return
+      }
+      guard let entry = Entry(line: text) else {
+        throw ManifestError(path: input.name, line: lineNumber, problem: "malformed entry")
+      }
+      try body(entry)
+    }
+
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 1)
+    defer { buffer.deallocate() }
+    while true {
+      let count = try input.read(into: buffer)
+      if count == 0 { break }
+      pending.append(contentsOf: buffer[..<count])
+      var start = pending.startIndex
+      while let end = pending[start...].firstIndex(of: UInt8(ascii: "\n")) {
+        try take(pending[start..<end])
+        start = end + 1
+      }
+      pending.removeSubrange(..<start)
+    }
+    if !pending.isEmpty { try take(pending[...]) }
+    if lineNumber == 0 {
+      throw ManifestError(path: input.name, line: 1, problem: "missing header '\(header)'")
+    }
   }
 
   /// Returns the entry for the chunk file named `chunk`, if listed.

@@ -9,10 +9,10 @@ let tool = Tool(
   name: "load",
   synopsis:
     "load [--dataset NAME] [--table NAME] [--create | --publish] [--staging] [--rejects FILE] "
-    + "[--max-rejects N] [CHUNK... | -]",
+    + "[--max-rejects N] [--jobs N] [CHUNK... | - | --manifest FILE]",
   help: """
     usage: load [--dataset NAME] [--table NAME] [--create] [--staging] [--rejects FILE]
-                [--max-rejects N] [CHUNK... | -]
+                [--max-rejects N] [--jobs N] [CHUNK... | - | --manifest FILE]
            load [--dataset NAME] [--table NAME] --publish [--rejects FILE]
 
     Streams COPY text chunks (files written by split, or - for standard
@@ -49,6 +49,13 @@ let tool = Tool(
                       its rows are rejected (0 fails the chunk at its first
                       bad row); without it there is no limit, but a chunk
                       whose every row is rejected fails
+      --manifest FILE load the chunks that FILE lists, a manifest.tsv written by
+                      split (chunk names relative to its directory), or - for
+                      one read from standard input as it is written, as
+                      split --list-chunks does (names relative to the current
+                      directory); each chunk loads as soon as its line arrives
+      --jobs N        load N chunks at once, each on its own connection
+                      (default 1); after a failed chunk no new chunk starts
       --quiet         print errors only
       -h, --help      show this help
       --version       show the version
@@ -64,12 +71,15 @@ let tool = Tool(
       load --dataset name.basics --staging work/chunks/name.basics/*.copy
       load --dataset name.basics --publish
       split --dataset name.basics --stdout name.basics.tsv | load --create -
+      split --dataset name.basics --out chunks --list-chunks name.basics.tsv \\
+        | load --dataset name.basics --create --jobs 2 --manifest -
     """,
   options: [
     OptionSpec("--dataset", takesValue: true), OptionSpec("--table", takesValue: true),
     OptionSpec("--create"), OptionSpec("--staging"), OptionSpec("--publish"),
     OptionSpec("--rejects", takesValue: true),
-    OptionSpec("--max-rejects", takesValue: true), OptionSpec("--quiet"),
+    OptionSpec("--max-rejects", takesValue: true), OptionSpec("--manifest", takesValue: true),
+    OptionSpec("--jobs", takesValue: true), OptionSpec("--quiet"),
   ]
 )
 
@@ -141,15 +151,47 @@ func publish(
   }
 }
 
+/// Returns the lines that report one chunk's outcome.
+func describe(
+  _ outcome: ChunkOutcome,
+  of job: ChunkJob,
+  into target: String,
+  seconds: Double,
+  rejectsPath: String?
+) -> [String] {
+  let name = job.path == "-" ? "stdin" : job.path
+  switch outcome {
+  case .loaded(let rows, let rejected):
+    var line = "\(name): loaded \(rows) rows into \(target)"
+    if !rejected.isEmpty {
+      line += ", \(rejected.count) rejected (\(rejectsPath ?? "use --rejects FILE to keep them"))"
+    }
+    var lines = [line + " (\(Measure.duration(seconds)))"]
+    for row in rejected.prefix(rejectsPath == nil ? 10 : 0) {
+      lines.append(
+        "\(name): line \(row.chunkLine ?? 0): \(row.message) (SQLSTATE \(row.sqlState)); not loaded"
+      )
+    }
+    return lines
+  case .alreadyLoaded(let rows):
+    return ["\(name): already loaded into \(target) (\(rows) rows); skipped"]
+  }
+}
+
 tool.run { arguments in
   let chunks = arguments.positionals
-  guard !chunks.isEmpty || arguments.has("--create") || arguments.has("--publish") else {
+  let hasManifest = arguments.value("--manifest") != nil
+  guard !chunks.isEmpty || hasManifest || arguments.has("--create") || arguments.has("--publish")
+  else {
     throw UsageError(
-      "no chunk given; name chunk files, - for standard input, --create or --publish"
+      "no chunk given; name chunk files, - for standard input, --manifest, --create or --publish"
     )
   }
-  if arguments.has("--publish") && (!chunks.isEmpty || arguments.has("--create")) {
+  if arguments.has("--publish") && (!chunks.isEmpty || hasManifest || arguments.has("--create")) {
     throw UsageError("--publish takes no chunk and no --create; run it after the last chunk")
+  }
+  if hasManifest && !chunks.isEmpty {
+    throw UsageError("--manifest lists the chunks; name no chunk files with it")
   }
   if chunks.contains("-") && chunks.count > 1 {
     throw UsageError("- (standard input) cannot be combined with chunk files")
@@ -186,56 +228,82 @@ tool.run { arguments in
   }
   let target = arguments.has("--staging") ? Publisher.stagingName(of: table) : table
   let loader = try CopyLoader(connection: connection, dataset: dataset, tableName: target)
-  loader.maximumRejects = maximumRejects
-  loader.rejectsPath = rejectsPath
   if arguments.has("--staging") && arguments.has("--create") {
     try loader.recreate()
   } else {
     try loader.prepare(createTable: arguments.has("--create"))
   }
 
-  let entries = manifestEntries(of: chunks)
+  let jobs = try arguments.integer("--jobs", default: 1, range: 1...64)
+  let settings = (maximumRejects: maximumRejects, rejectsPath: rejectsPath)
+  let reporter = tool
   let started = Date()
-  var loadedRows = 0
-  var rejectedRows = 0
-  var loadedChunks = 0
-  var skippedChunks = 0
-  for chunk in chunks {
-    let chunkStarted = Date()
-    let name = chunk == "-" ? "stdin" : chunk
-    switch try loader.load(chunk: chunk, manifestEntry: entries[chunk]) {
-    case .loaded(let rows, let rejected):
-      loadedRows += rows
-      rejectedRows += rejected.count
-      loadedChunks += 1
-      if !quiet {
-        let seconds = Date().timeIntervalSince(chunkStarted)
-        var line = "\(name): loaded \(rows) rows into \(target)"
-        if !rejected.isEmpty {
-          line +=
-            ", \(rejected.count) rejected (\(rejectsPath ?? "use --rejects FILE to keep them"))"
-        }
-        tool.note(line + " (\(Measure.duration(seconds)))")
-        for row in rejected.prefix(rejectsPath == nil ? 10 : 0) {
-          tool.note(
-            "\(name): line \(row.chunkLine ?? 0): \(row.message) (SQLSTATE \(row.sqlState)); not loaded"
-          )
-        }
-      }
-    case .alreadyLoaded(let rows):
-      skippedChunks += 1
-      if !quiet {
-        tool.note("\(name): already loaded into \(target) (\(rows) rows); skipped")
+  let pool = ParallelLoad(
+    jobs: jobs,
+    makeLoader: {
+      let loader = try CopyLoader(
+        connection: try Connection.fromEnvironment(),
+        dataset: dataset,
+        tableName: target
+      )
+      loader.maximumRejects = settings.maximumRejects
+      loader.rejectsPath = settings.rejectsPath
+      return loader
+    },
+    report: { report in
+      guard !quiet, case .finished(let job, let outcome, let seconds) = report else { return }
+      for line in describe(
+        outcome,
+        of: job,
+        into: target,
+        seconds: seconds,
+        rejectsPath: rejectsPath
+      ) {
+        reporter.note(line)
       }
     }
+  )
+  var listed = 0
+  if let manifest = arguments.value("--manifest") {
+    let input = try FileInput(path: manifest)
+    // Chunk names are relative to the manifest's directory; for standard
+    // input, to the current directory.
+    let directory =
+      manifest == "-" ? "" : URL(fileURLWithPath: manifest).deletingLastPathComponent().path + "/"
+    do {
+      try Manifest.forEachEntry(in: input) { entry in
+        let path = entry.chunk.hasPrefix("/") ? entry.chunk : directory + entry.chunk
+        pool.add(ChunkJob(path: path, manifestEntry: entry))
+        listed += 1
+      }
+    } catch {
+      _ = pool.finish()
+      throw error
+    }
+  } else {
+    let entries = manifestEntries(of: chunks)
+    for chunk in chunks {
+      pool.add(ChunkJob(path: chunk, manifestEntry: entries[chunk]))
+    }
+    listed = chunks.count
+  }
+  let totals = pool.finish()
+  if let failure = totals.failures.first {
+    for other in totals.failures.dropFirst() {
+      tool.note((other as? StageError)?.description ?? "\(other)")
+    }
+    if totals.droppedChunks > 0 && !quiet {
+      tool.note("\(totals.droppedChunks) chunks not loaded after the failure below")
+    }
+    throw failure
   }
 
-  if chunks.count > 1 && !quiet {
+  if listed > 1 && !quiet {
     let seconds = Date().timeIntervalSince(started)
     tool.note(
-      "\(target): \(loadedRows) rows from \(loadedChunks) chunks loaded, \(rejectedRows) rejected, "
-        + "\(skippedChunks) chunks already loaded (\(Measure.duration(seconds)), "
-        + "\(Measure.rate(loadedRows, seconds)) rows/s)"
+      "\(target): \(totals.loadedRows) rows from \(totals.loadedChunks) chunks loaded, "
+        + "\(totals.rejectedRows) rejected, \(totals.skippedChunks) chunks already loaded "
+        + "(\(Measure.duration(seconds)), \(Measure.rate(totals.loadedRows, seconds)) rows/s)"
     )
   }
 }

@@ -7,9 +7,11 @@ let datasetNames = Dataset.all.map(\.name).joined(separator: ", ")
 
 let tool = Tool(
   name: "split",
-  synopsis: "split --dataset NAME [--rows N] (--out DIR | --stdout) [--rejects FILE] [FILE]",
+  synopsis:
+    "split --dataset NAME [--rows N] (--out DIR [--list-chunks] | --stdout) [--rejects FILE] [FILE]",
   help: """
-    usage: split --dataset NAME [--rows N] (--out DIR | --stdout) [--rejects FILE] [FILE]
+    usage: split --dataset NAME [--rows N] (--out DIR [--list-chunks] | --stdout)
+                 [--rejects FILE] [FILE]
 
     Converts an IMDb dataset's TSV (FILE, or standard input) into PostgreSQL
     COPY text. The first line must be the dataset's header. Each row is
@@ -21,6 +23,10 @@ let tool = Tool(
                         DIR/chunks.mk and DIR/manifest.tsv (chunk, first
                         source line, rows, sha256)
       --rows N          rows per chunk file (default 100000)
+      --list-chunks     with --out, also print each chunk's manifest line to
+                        standard output as soon as the chunk is written, with
+                        DIR/ before the chunk's name, after a header line; load
+                        --manifest - reads it, to load chunks during the split
       --stdout          write one COPY stream to standard output instead
       --rejects FILE    write invalid rows to FILE (line, column, reason, row)
                         and go on; without it the first invalid row is an error
@@ -32,12 +38,15 @@ let tool = Tool(
     exit status: 0 done, 64 usage, 65 bad input, 66 missing input,
     73 cannot create output, 74 read or write error, 130 interrupted
 
-    example:
+    examples:
       inflate name.basics.tsv.gz | split --dataset name.basics --out work/chunks/name.basics
+      inflate name.basics.tsv.gz \\
+        | split --dataset name.basics --out work/chunks/name.basics --list-chunks \\
+        | load --dataset name.basics --create --manifest -
     """,
   options: [
     OptionSpec("--dataset", takesValue: true), OptionSpec("--rows", takesValue: true),
-    OptionSpec("--out", takesValue: true), OptionSpec("--stdout"),
+    OptionSpec("--out", takesValue: true), OptionSpec("--stdout"), OptionSpec("--list-chunks"),
     OptionSpec("--rejects", takesValue: true), OptionSpec("--progress"), OptionSpec("--quiet"),
   ]
 )
@@ -61,6 +70,9 @@ tool.run { arguments in
   case (nil, false):
     throw UsageError("missing --out DIR or --stdout")
   }
+  if arguments.has("--list-chunks") && arguments.has("--stdout") {
+    throw UsageError("--list-chunks needs --out DIR; with --stdout there are no chunks")
+  }
   guard arguments.positionals.count <= 1 else {
     throw UsageError("expected at most one input FILE, got \(arguments.positionals.count)")
   }
@@ -73,6 +85,15 @@ tool.run { arguments in
     destination: destination,
     rejectsPath: arguments.value("--rejects")
   )
+  if arguments.has("--list-chunks"), case .chunks(let directory, _) = destination {
+    let listing = FileOutput.standardOutput()
+    try listing.write(Manifest.header + "\n")
+    splitter.onChunk = { entry in
+      var listed = entry
+      listed.chunk = directory + "/" + entry.chunk
+      try listing.write(listed.line + "\n")
+    }
+  }
   let summary = try splitter.run(input: input) { summary in
     progress.update(
       "split: \(dataset.name): \(summary.rowsRead) rows, "

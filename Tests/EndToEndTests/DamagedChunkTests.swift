@@ -1,9 +1,9 @@
 import Foundation
 import Testing
 
-/// A chunk file damaged between split and load: load rejects it, make
-/// deletes the manifest, and the next make splits again instead of loading
-/// the damaged bytes.
+/// A chunk file damaged before the load stage reaches it: load rejects it,
+/// make deletes the manifest, and the next make splits again instead of
+/// loading the damaged bytes.
 @Suite(.serialized, .enabled(if: Harness.isAvailable || Harness.isRequired))
 struct DamagedChunkTests {
   @Test("damaged chunk is split again, not loaded")
@@ -26,6 +26,10 @@ struct DamagedChunkTests {
       [.modificationDate: attributes[.modificationDate] as Any],
       ofItemAtPath: chunk
     )
+    // The split step loads chunks as they are written and marks them; take
+    // chunk 4's marker away, as if that early load had failed on it, so
+    // that the load stage reads the damaged file.
+    try FileManager.default.removeItem(atPath: setup.work + "/loaded/name.basics/000004.ok")
 
     let failed = try setup.make(["CHUNK_ROWS=100", "-j2"])
     #expect(failed.status != 0, "\(failed.transcript)")

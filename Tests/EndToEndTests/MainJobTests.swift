@@ -130,6 +130,33 @@ struct MainJobTests {
     #expect(try database.scalar(difference) == "0")
   }
 
+  @Test("chunks load during the split, and the load stage only publishes")
+  func chunksLoadDuringSplit() throws {
+    guard Harness.checkAvailable() else { return }
+    let setup = try Setup()
+    let result = try setup.make(["CHUNK_ROWS=100", "-j2"])
+    #expect(result.status == 0, "\(result.transcript)")
+    // make echoes each command; none loads a single chunk file.
+    let chunkLoads = result.standardOutput.split(separator: "\n").filter { $0.hasSuffix(".copy") }
+    #expect(chunkLoads.isEmpty, "\(result.transcript)")
+    #expect(result.standardOutput.contains("--list-chunks"), "\(result.transcript)")
+    let markers = try FileManager.default.contentsOfDirectory(
+      atPath: setup.work + "/loaded/name.basics"
+    ).filter { $0.hasSuffix(".ok") }
+    #expect(markers.count == 12, "\(markers.sorted())")
+    #expect(try setup.database.scalar("SELECT count(*) FROM stageload_ledger") == "10")
+    #expect(
+      try Self.exportAsSource(setup.database, table: "name_basics")
+        == Self.sampleRows().map {
+          $0.joined(separator: "\t")
+        }.sorted()
+    )
+    #expect(
+      result.standardOutput.contains("10 of 10 chunks loaded by this run"),
+      "\(result.transcript)"
+    )
+  }
+
   @Test("rerun after a failed chunk loads only it")
   func rerunLoadsOnlyFailedChunk() throws {
     guard Harness.checkAvailable() else { return }
@@ -145,9 +172,21 @@ struct MainJobTests {
 
     // Load the same chunks into a fresh database with chunk 4 unreadable
     // (a directory in its place): its load fails and make -k goes on with
-    // the other chunks.
+    // the other chunks. The split step, which loads chunks as it writes
+    // them, is over, so this is the load stage's own chunk rules at work,
+    // as after an early load that failed: a fresh staging table and no
+    // chunk markers.
     let retry = try TestDatabase()
-    try FileManager.default.removeItem(atPath: setup.work + "/loaded")
+    let staging = try run(
+      [Harness.tool("load"), "--dataset", "name.basics", "--staging", "--create"],
+      environment: retry.environment
+    )
+    #expect(staging.status == 0, "\(staging.transcript)")
+    let markers = setup.work + "/loaded/name.basics"
+    for name in try FileManager.default.contentsOfDirectory(atPath: markers)
+    where name != "table.ok" {
+      try FileManager.default.removeItem(atPath: markers + "/" + name)
+    }
     let chunk = setup.work + "/chunks/name.basics/000004.copy"
     let original = try Data(contentsOf: URL(fileURLWithPath: chunk))
     try FileManager.default.removeItem(atPath: chunk)

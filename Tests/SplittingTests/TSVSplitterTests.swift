@@ -78,6 +78,32 @@ let row3 = "nm3\tC\t1950\t2000\tactress,writer\ttt2,tt3\n"
     )
   }
 
+  @Test("each chunk is announced when its file is complete, before the manifest")
+  func chunksAnnounced() throws {
+    let workspace = try Workspace()
+    let input = try workspace.write(header + row1 + row2 + row3, to: "in.tsv")
+    let splitter = TSVSplitter(
+      dataset: .nameBasics,
+      destination: .chunks(directory: workspace.path + "/chunks", rowsPerChunk: 2),
+      rejectsPath: nil
+    )
+    var announced: [Manifest.Entry] = []
+    splitter.onChunk = { entry in
+      // The chunk is there under its final name, and its digest matches;
+      // the manifest is not written yet.
+      let bytes = workspace.read("chunks/" + entry.chunk) ?? ""
+      let digest = SHA256()
+      digest.update(Array(bytes.utf8))
+      #expect(digest.finalizeHex() == entry.sha256)
+      #expect(workspace.read("chunks/manifest.tsv") == nil)
+      announced.append(entry)
+    }
+    _ = try splitter.run(input: FileInput(path: input))
+    let manifest = try Manifest.read(from: workspace.path + "/chunks/manifest.tsv")
+    #expect(announced == manifest.entries)
+    #expect(announced.count == 2)
+  }
+
   @Test("stale chunks of an earlier split are removed")
   func staleChunksRemoved() throws {
     let workspace = try Workspace()
