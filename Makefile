@@ -91,8 +91,12 @@ include stages/summary.mk
 # The load and the summary run in a second make, so that the summary is
 # printed even when a chunk fails, and make still exits with the failure.
 # A lock on $(WORK)/run.lock makes a second make on the same WORK wait for
-# the first instead of working on the same files.
+# the first instead of working on the same files. make -n only prints the
+# second make's commands, and takes no lock and writes no file.
 all: build $(DB_READY)
+ifneq ($(findstring n,$(make_letter_flags)),)
+	+@$(MAKE) --no-print-directory load
+else
 	@mkdir -p $(WORK)
 	+@exec 8>$(WORK)/run.lock; \
 	  if ! flock -n 8; then \
@@ -103,6 +107,7 @@ all: build $(DB_READY)
 	  $(MAKE) --no-print-directory load 8>&- || status=$$?; \
 	  $(REPORT_SH) summary --timed $(summary_arguments) 8>&-; \
 	  exit $${status:-0}
+endif
 
 # The stage rules list the tools as order-only prerequisites: a rebuilt tool
 # does not make finished downloads, splits or loads out of date.
