@@ -97,12 +97,19 @@ package struct Publisher {
         """,
         subject: tableName
       )
-      let count = try connection.execute("SELECT count(*) FROM \(quotedTable)", subject: tableName)
+      // The ledger has each chunk's row count, so no scan of the table is
+      // needed; the duplicates were deleted from those rows.
+      let count = try connection.execute(
+        "SELECT coalesce(sum(rows), 0) FROM stageload_ledger WHERE table_name = $1",
+        parameters: [staging],
+        subject: tableName
+      )
       if let rejectsPath {
         try RejectsFile.replace(chunk: Self.rejectsChunk, with: duplicates, in: rejectsPath)
       }
       try connection.execute("COMMIT", subject: tableName)
-      return .published(rows: count.value(0, 0).flatMap { Int($0) } ?? 0, duplicates: duplicates)
+      let loaded = count.value(0, 0).flatMap { Int($0) } ?? 0
+      return .published(rows: loaded - duplicates.count, duplicates: duplicates)
     } catch {
       if connection.isAlive { _ = try? connection.execute("ROLLBACK", subject: tableName) }
       throw error

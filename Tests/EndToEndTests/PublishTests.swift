@@ -77,6 +77,12 @@ struct PublishTests {
     #expect(rejects.count == 2)
     #expect(rejects.allSatisfy { $0.contains("\t23505\tduplicate key (nconst)=") })
     #expect(result.standardOutput.contains("2 rejected"), "\(result.transcript)")
+    #expect(
+      result.standardError.contains(
+        "load: name_basics: published 3 rows with primary key (nconst); 2 rows with a duplicate key"
+      ),
+      "\(result.transcript)"
+    )
   }
 
   @Test("refresh replaces the table with the new file")
