@@ -156,15 +156,14 @@ final class HTTPDownload: @unchecked Sendable {
   /// - Throws: `FetchError` for a failed try, `SystemError` for a write error.
   private func attempt() throws -> TryResult {
     let resuming = offset > 0 && (part != nil || continuesAfterPause)
-    let transfer = HTTPTransfer(
-      request: makeRequest(resuming: resuming),
+    verdict = .refused
+    lastRetryAfter = nil
+    let outcome = HTTPTransports.run(
+      makeRequest(resuming: resuming),
       stallTimeout: settings.stallTimeout,
       decide: { [unowned self] head in try decide(head, resuming: resuming) },
       sink: { [unowned self] bytes in try write(bytes) }
     )
-    verdict = .refused
-    lastRetryAfter = nil
-    let outcome = transfer.run()
     let head = outcome.head
     lastRetryAfter = head?.retryAfter
     if let finalURL = head?.url { summary.finalURL = URLRedaction.redact(finalURL) }
@@ -176,7 +175,7 @@ final class HTTPDownload: @unchecked Sendable {
     }
     continuesAfterPause = false
     if outcome.tooManyRedirects {
-      throw FetchError.tooManyRedirects(url: source, limit: HTTPTransfer.maximumRedirects)
+      throw FetchError.tooManyRedirects(url: source, limit: HTTPTransports.maximumRedirects)
     }
     if let error = outcome.error {
       if outcome.stalled {
@@ -232,7 +231,7 @@ final class HTTPDownload: @unchecked Sendable {
     return request
   }
 
-  /// Decides on a response before its body, on the delegate queue.
+  /// Decides on a response before its body.
   ///
   /// A 200 to a range request means the server ignored the range or its
   /// copy changed (the `If-Range` validator no longer matched), so the part
@@ -240,7 +239,7 @@ final class HTTPDownload: @unchecked Sendable {
   private func decide(
     _ head: ResponseHead,
     resuming: Bool
-  ) throws -> HTTPTransfer.Disposition {
+  ) throws -> TransferDisposition {
     switch head.status {
     case 200:
       if offset > 0 {
@@ -287,7 +286,7 @@ final class HTTPDownload: @unchecked Sendable {
     }
   }
 
-  /// Appends body bytes to the output, on the writer thread.
+  /// Appends body bytes to the output.
   private func write(_ bytes: UnsafeRawBufferPointer) throws {
     try output.write(bytes)
     if hashes { hasher.update(bytes) }
@@ -433,9 +432,13 @@ final class HTTPDownload: @unchecked Sendable {
     return stat(path, &status) == 0 ? Int(status.st_size) : nil
   }
 
-  /// Maps a `URLSession` error to a `FetchError`, keeping our own I/O errors.
+  /// Maps a `URLSession` or `SocketTransfer` error to a `FetchError`,
+  /// keeping our own I/O errors.
   static func fetchError(for error: Error, url: String) -> Error {
     if error is StageError { return error }
+    if let transportError = error as? TransportError {
+      return fetchError(for: transportError, url: url)
+    }
     guard let urlError = error as? URLError else {
       return FetchError.network(url: url, detail: "\(error)")
     }
@@ -453,6 +456,26 @@ final class HTTPDownload: @unchecked Sendable {
       return FetchError.invalidURL(url)
     default:
       return FetchError.network(url: url, detail: urlError.localizedDescription)
+    }
+  }
+
+  /// Maps a `SocketTransfer` error to the `FetchError` that URLSession's
+  /// error for the same failure maps to, so that exit statuses and retries
+  /// do not depend on the transport.
+  private static func fetchError(for error: TransportError, url: String) -> FetchError {
+    switch error {
+    case .unknownHost:
+      return .unknownHost(url: url)
+    case .cannotConnect(let code) where code == ECONNREFUSED:
+      return .network(url: url, detail: "connection refused")
+    case .cannotConnect(let code):
+      return .network(url: url, detail: "cannot connect: " + String(cString: strerror(code)))
+    case .connectionLost(let detail):
+      return .network(url: url, detail: detail)
+    case .stalled:
+      return .network(url: url, detail: "timed out")
+    case .invalidResponse(let detail):
+      return .invalidResponse(url: url, detail: detail)
     }
   }
 }
