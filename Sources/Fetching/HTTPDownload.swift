@@ -31,12 +31,11 @@ final class HTTPDownload: @unchecked Sendable {
   private var partRecord: DownloadRecord?
   /// Bytes of the result written so far.
   private var offset = 0
-  /// The SHA-256 of the bytes written to standard output.
-  ///
-  /// It is computed only when `--sha256` requests a check. A file is hashed
-  /// after the download instead, because hashing (about 100 MB/s) is slower
-  /// than a fast network and would make the transfer pause.
+  /// The SHA-256 of the bytes written to standard output, computed only
+  /// when `--sha256` requests a check.
   private var hasher = SHA256()
+  /// The SHA-256 of the part file, computed on a second thread as it grows.
+  private var partHasher: PartHasher?
   private let hashes: Bool
   private var expectedTotal: Int?
   private var summary: FetchSummary
@@ -57,8 +56,6 @@ final class HTTPDownload: @unchecked Sendable {
     // Messages and sidecars name the URL without its password.
     source = URLRedaction.redact(downloader.source)
     summary = FetchSummary(finalURL: source)
-    // Hashing as the bytes arrive spares a second read of the file; a part
-    // adopted from an earlier run is hashed once when it is adopted.
     hashes = downloader.outputPath != nil || downloader.expectedSHA256 != nil
 
     guard let path = downloader.outputPath else {
@@ -70,8 +67,13 @@ final class HTTPDownload: @unchecked Sendable {
     let part = try AtomicFile(resuming: path)
     self.part = part
     output = part.output
+    partHasher = try PartHasher(path: part.partPath)
     previous = Self.usableRecord(for: path, source: source, sha256: downloader.expectedSHA256)
     try adoptPart(path: path)
+  }
+
+  deinit {
+    partHasher?.stop()
   }
 
   /// Runs tries until one succeeds, a failure is final or retries run out.
@@ -289,8 +291,12 @@ final class HTTPDownload: @unchecked Sendable {
   /// Appends body bytes to the output.
   private func write(_ bytes: UnsafeRawBufferPointer) throws {
     try output.write(bytes)
-    if hashes { hasher.update(bytes) }
     offset += bytes.count
+    if let partHasher {
+      partHasher.advance(to: offset)
+    } else if hashes {
+      hasher.update(bytes)
+    }
     summary.transferredBytes += bytes.count
     settings.onProgress(
       FetchProgress(
@@ -319,27 +325,13 @@ final class HTTPDownload: @unchecked Sendable {
     partRecord = record
     expectedTotal = record.length
     offset = size
-    try Self.hash(file: part.partPath, into: hasher)
-  }
-
-  /// Adds the bytes of the file at `path` to `hasher`.
-  private static func hash(file path: String, into hasher: SHA256) throws {
-    let input = try FileInput(path: path)
-    let buffer = UnsafeMutableRawBufferPointer.allocate(
-      byteCount: Downloader.copyBlockSize,
-      alignment: 16
-    )
-    defer { buffer.deallocate() }
-    while true {
-      let count = try input.read(into: buffer)
-      if count == 0 { break }
-      hasher.update(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
-    }
+    partHasher?.advance(to: size)
   }
 
   /// Empties the part file and removes its record.
   private func truncatePart() throws {
     hasher = SHA256()
+    partHasher?.reset()
     offset = 0
     expectedTotal = nil
     partRecord = nil
@@ -371,7 +363,7 @@ final class HTTPDownload: @unchecked Sendable {
   private func finish() throws {
     summary.bytes = offset
     guard hashes else { return }
-    let digest = hasher.finalizeHex()
+    let digest = try partHasher?.finalizeHex() ?? hasher.finalizeHex()
     summary.sha256 = digest
     if let expected = settings.expectedSHA256, expected.lowercased() != digest {
       let error = FetchError.checksumMismatch(url: source, expected: expected, actual: digest)
