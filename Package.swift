@@ -7,8 +7,9 @@ let package = Package(
     .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ"),
     .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
     .systemLibrary(name: "CCrypto", path: "Sources/CCrypto"),
+    .target(name: "CLinux"),
 
-    .target(name: "StageKit", dependencies: ["CCrypto"]),
+    .target(name: "StageKit", dependencies: ["CCrypto", "CLinux"]),
     .target(name: "Datasets"),
     .target(name: "Fetching", dependencies: ["StageKit"]),
     .target(name: "Inflating", dependencies: ["StageKit", "CZlib"]),

@@ -50,8 +50,9 @@ package struct RetryNotice: Sendable {
 
 /// Downloads one URL to a file (atomically) or to standard output.
 ///
-/// http and https go through `URLSession`, and `HTTPDownload` adds resume,
-/// conditional requests and retries. `file://` URLs and plain paths are
+/// `HTTPDownload` handles http and https with resume, conditional requests
+/// and retries. It sends each request through `HTTPTransports`: plain
+/// http:// over sockets, https:// and proxied URLs through `URLSession`. `file://` URLs and plain paths are
 /// copied, so tests and offline users take the same path through make.
 package struct Downloader {
   static let copyBlockSize = 1 << 20

@@ -21,6 +21,9 @@ package enum FetchError: StageError, Equatable {
   case tooManyRedirects(url: String, limit: Int)
   /// A 206 or 416 response did not fit the requested range.
   case unexpectedRange(url: String, detail: String)
+  /// The server sent a response that is not valid HTTP/1.1, such as a
+  /// malformed status line or an oversize head.
+  case invalidResponse(url: String, detail: String)
   /// The result does not have the SHA-256 given with `--sha256`.
   case checksumMismatch(url: String, expected: String, actual: String)
 
@@ -41,7 +44,7 @@ package enum FetchError: StageError, Equatable {
       }
     case .unknownHost, .secureConnection: .unavailable
     case .network, .stalled, .shortBody: .temporaryFailure
-    case .tooManyRedirects, .unexpectedRange: .protocolError
+    case .tooManyRedirects, .unexpectedRange, .invalidResponse: .protocolError
     case .checksumMismatch: .dataError
     }
   }
@@ -52,7 +55,7 @@ package enum FetchError: StageError, Equatable {
     case .invalidURL(let url), .httpStatus(let url, _), .unknownHost(let url),
       .network(let url, _), .stalled(let url, _), .secureConnection(let url, _),
       .shortBody(let url, _, _), .tooManyRedirects(let url, _), .unexpectedRange(let url, _),
-      .checksumMismatch(let url, _, _):
+      .invalidResponse(let url, _), .checksumMismatch(let url, _, _):
       return url
     }
   }
@@ -79,6 +82,8 @@ package enum FetchError: StageError, Equatable {
       return "more than \(limit) redirects"
     case .unexpectedRange(_, let detail):
       return detail
+    case .invalidResponse(_, let detail):
+      return "invalid HTTP response: \(detail)"
     case .checksumMismatch(_, let expected, let actual):
       return "SHA-256 is \(actual), expected \(expected)"
     }
@@ -92,7 +97,8 @@ package enum FetchError: StageError, Equatable {
     case .unknownHost: advice = "check the URL and the network"
     case .network, .stalled, .shortBody: advice = "try again"
     case .secureConnection: advice = ""
-    case .tooManyRedirects, .unexpectedRange: advice = "check the URL or the server"
+    case .tooManyRedirects, .unexpectedRange, .invalidResponse:
+      advice = "check the URL or the server"
     case .checksumMismatch: advice = "check the --sha256 value or the source"
     }
     return "\(subject): \(problem)" + (advice.isEmpty ? "" : "; \(advice)")

@@ -31,13 +31,14 @@ final class HTTPDownload: @unchecked Sendable {
   private var partRecord: DownloadRecord?
   /// Bytes of the result written so far.
   private var offset = 0
-  /// The SHA-256 of the bytes written to standard output.
-  ///
-  /// It is computed only when `--sha256` requests a check. A file is hashed
-  /// after the download instead, because hashing (about 100 MB/s) is slower
-  /// than a fast network and would make the transfer pause.
+  /// The SHA-256 of the bytes written to standard output, computed only
+  /// when `--sha256` requests a check.
   private var hasher = SHA256()
+  /// The SHA-256 of the part file, computed on a second thread as it grows.
+  private var partHasher: PartHasher?
   private let hashes: Bool
+  /// The offset in the part file up to which writeback has been started.
+  private var writebackOffset = 0
   private var expectedTotal: Int?
   private var summary: FetchSummary
 
@@ -51,14 +52,19 @@ final class HTTPDownload: @unchecked Sendable {
   }
   private var verdict = Verdict.refused
 
+  /// The bytes written between two calls of `FileOutput.startWriteback`.
+  ///
+  /// Starting writeback as the file grows leaves little for the `fsync(2)`
+  /// before the rename. For a 300 MB download on a 2-core test machine,
+  /// strace timed that call at 0.1 s without early writeback, 3.5 ms with.
+  static let writebackInterval = 8 << 20
+
   init(downloader: Downloader, url: URL) throws {
     settings = downloader
     self.url = url
     // Messages and sidecars name the URL without its password.
     source = URLRedaction.redact(downloader.source)
     summary = FetchSummary(finalURL: source)
-    // Hashing as the bytes arrive spares a second read of the file; a part
-    // adopted from an earlier run is hashed once when it is adopted.
     hashes = downloader.outputPath != nil || downloader.expectedSHA256 != nil
 
     guard let path = downloader.outputPath else {
@@ -70,8 +76,13 @@ final class HTTPDownload: @unchecked Sendable {
     let part = try AtomicFile(resuming: path)
     self.part = part
     output = part.output
+    partHasher = try PartHasher(path: part.partPath)
     previous = Self.usableRecord(for: path, source: source, sha256: downloader.expectedSHA256)
     try adoptPart(path: path)
+  }
+
+  deinit {
+    partHasher?.stop()
   }
 
   /// Runs tries until one succeeds, a failure is final or retries run out.
@@ -156,15 +167,14 @@ final class HTTPDownload: @unchecked Sendable {
   /// - Throws: `FetchError` for a failed try, `SystemError` for a write error.
   private func attempt() throws -> TryResult {
     let resuming = offset > 0 && (part != nil || continuesAfterPause)
-    let transfer = HTTPTransfer(
-      request: makeRequest(resuming: resuming),
+    verdict = .refused
+    lastRetryAfter = nil
+    let outcome = HTTPTransports.run(
+      makeRequest(resuming: resuming),
       stallTimeout: settings.stallTimeout,
       decide: { [unowned self] head in try decide(head, resuming: resuming) },
       sink: { [unowned self] bytes in try write(bytes) }
     )
-    verdict = .refused
-    lastRetryAfter = nil
-    let outcome = transfer.run()
     let head = outcome.head
     lastRetryAfter = head?.retryAfter
     if let finalURL = head?.url { summary.finalURL = URLRedaction.redact(finalURL) }
@@ -176,7 +186,7 @@ final class HTTPDownload: @unchecked Sendable {
     }
     continuesAfterPause = false
     if outcome.tooManyRedirects {
-      throw FetchError.tooManyRedirects(url: source, limit: HTTPTransfer.maximumRedirects)
+      throw FetchError.tooManyRedirects(url: source, limit: HTTPTransports.maximumRedirects)
     }
     if let error = outcome.error {
       if outcome.stalled {
@@ -232,7 +242,7 @@ final class HTTPDownload: @unchecked Sendable {
     return request
   }
 
-  /// Decides on a response before its body, on the delegate queue.
+  /// Decides on a response before its body.
   ///
   /// A 200 to a range request means the server ignored the range or its
   /// copy changed (the `If-Range` validator no longer matched), so the part
@@ -240,7 +250,7 @@ final class HTTPDownload: @unchecked Sendable {
   private func decide(
     _ head: ResponseHead,
     resuming: Bool
-  ) throws -> HTTPTransfer.Disposition {
+  ) throws -> TransferDisposition {
     switch head.status {
     case 200:
       if offset > 0 {
@@ -287,11 +297,19 @@ final class HTTPDownload: @unchecked Sendable {
     }
   }
 
-  /// Appends body bytes to the output, on the writer thread.
+  /// Appends body bytes to the output.
   private func write(_ bytes: UnsafeRawBufferPointer) throws {
     try output.write(bytes)
-    if hashes { hasher.update(bytes) }
     offset += bytes.count
+    if let partHasher {
+      partHasher.advance(to: offset)
+      if offset - writebackOffset >= Self.writebackInterval {
+        output.startWriteback(offset: writebackOffset, count: offset - writebackOffset)
+        writebackOffset = offset
+      }
+    } else if hashes {
+      hasher.update(bytes)
+    }
     summary.transferredBytes += bytes.count
     settings.onProgress(
       FetchProgress(
@@ -320,28 +338,16 @@ final class HTTPDownload: @unchecked Sendable {
     partRecord = record
     expectedTotal = record.length
     offset = size
-    try Self.hash(file: part.partPath, into: hasher)
-  }
-
-  /// Adds the bytes of the file at `path` to `hasher`.
-  private static func hash(file path: String, into hasher: SHA256) throws {
-    let input = try FileInput(path: path)
-    let buffer = UnsafeMutableRawBufferPointer.allocate(
-      byteCount: Downloader.copyBlockSize,
-      alignment: 16
-    )
-    defer { buffer.deallocate() }
-    while true {
-      let count = try input.read(into: buffer)
-      if count == 0 { break }
-      hasher.update(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
-    }
+    writebackOffset = size
+    partHasher?.advance(to: size)
   }
 
   /// Empties the part file and removes its record.
   private func truncatePart() throws {
     hasher = SHA256()
+    partHasher?.reset()
     offset = 0
+    writebackOffset = 0
     expectedTotal = nil
     partRecord = nil
     guard let part, let path = settings.outputPath else { return }
@@ -372,7 +378,7 @@ final class HTTPDownload: @unchecked Sendable {
   private func finish() throws {
     summary.bytes = offset
     guard hashes else { return }
-    let digest = hasher.finalizeHex()
+    let digest = try partHasher?.finalizeHex() ?? hasher.finalizeHex()
     summary.sha256 = digest
     if let expected = settings.expectedSHA256, expected.lowercased() != digest {
       let error = FetchError.checksumMismatch(url: source, expected: expected, actual: digest)
@@ -433,9 +439,13 @@ final class HTTPDownload: @unchecked Sendable {
     return stat(path, &status) == 0 ? Int(status.st_size) : nil
   }
 
-  /// Maps a `URLSession` error to a `FetchError`, keeping our own I/O errors.
+  /// Maps a `URLSession` or `SocketTransfer` error to a `FetchError`,
+  /// keeping our own I/O errors.
   static func fetchError(for error: Error, url: String) -> Error {
     if error is StageError { return error }
+    if let transportError = error as? TransportError {
+      return fetchError(for: transportError, url: url)
+    }
     guard let urlError = error as? URLError else {
       return FetchError.network(url: url, detail: "\(error)")
     }
@@ -453,6 +463,26 @@ final class HTTPDownload: @unchecked Sendable {
       return FetchError.invalidURL(url)
     default:
       return FetchError.network(url: url, detail: urlError.localizedDescription)
+    }
+  }
+
+  /// Maps a `SocketTransfer` error to the `FetchError` that URLSession's
+  /// error for the same failure maps to, so that exit statuses and retries
+  /// do not depend on the transport.
+  private static func fetchError(for error: TransportError, url: String) -> FetchError {
+    switch error {
+    case .unknownHost:
+      return .unknownHost(url: url)
+    case .cannotConnect(let code) where code == ECONNREFUSED:
+      return .network(url: url, detail: "connection refused")
+    case .cannotConnect(let code):
+      return .network(url: url, detail: "cannot connect: " + String(cString: strerror(code)))
+    case .connectionLost(let detail):
+      return .network(url: url, detail: detail)
+    case .stalled:
+      return .network(url: url, detail: "timed out")
+    case .invalidResponse(let detail):
+      return .invalidResponse(url: url, detail: detail)
     }
   }
 }

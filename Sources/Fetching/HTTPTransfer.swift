@@ -28,35 +28,11 @@ import StageKit
 /// request timeout also restarts with every piece, but its error does not
 /// tell a stall from other timeouts.)
 ///
-/// `URLSession` follows redirects itself, up to `maximumRedirects`.
-final class HTTPTransfer: NSObject, URLSessionDataDelegate, @unchecked Sendable {
-  /// The outcome of a transfer.
-  struct Outcome {
-    /// The final response, or nil when none arrived.
-    var head: ResponseHead?
-    /// Body bytes handed to the sink.
-    var receivedBytes = 0
-    /// A network error, or an error thrown by the sink or by `decide`.
-    var error: Error?
-    /// The stall watchdog cancelled the transfer.
-    var stalled = false
-    /// A redirect chain was longer than `maximumRedirects`.
-    var tooManyRedirects = false
-    /// The watcher cancelled the task because the sink fell behind; the
-    /// rest of the body is still to be fetched.
-    var paused = false
-  }
-
-  /// The action `decide` chooses for a response.
-  enum Disposition {
-    /// Cancel the task without reading the body.
-    case reject
-    /// Read the body. With `pausable`, the transfer may stop early with
-    /// `Outcome.paused` when the sink falls behind.
-    case accept(pausable: Bool)
-  }
-
-  static let maximumRedirects = 10
+/// `URLSession` follows redirects itself, up to `redirectLimit`.
+///
+/// fetch uses it for https:// and for URLs that go through a proxy; plain
+/// http:// goes through `SocketTransfer`, which needs none of this.
+final class HTTPTransfer: NSObject, URLSessionDataDelegate, HTTPTransport, @unchecked Sendable {
   static let highWater = 8 << 20
   /// The largest piece libcurl hands over at once (its default
   /// CURL_MAX_WRITE_SIZE), used to estimate the bytes in queued callbacks.
@@ -65,7 +41,8 @@ final class HTTPTransfer: NSObject, URLSessionDataDelegate, @unchecked Sendable 
 
   private let request: URLRequest
   private let stallTimeout: TimeInterval
-  private let decide: (ResponseHead) throws -> Disposition
+  private let redirectLimit: Int
+  private let decide: (ResponseHead) throws -> TransferDisposition
   private let sink: (UnsafeRawBufferPointer) throws -> Void
 
   private let delegateQueue = OperationQueue()
@@ -74,7 +51,7 @@ final class HTTPTransfer: NSObject, URLSessionDataDelegate, @unchecked Sendable 
   private let watcherDone = DispatchSemaphore(value: 0)
 
   private var task: URLSessionDataTask?
-  private var outcome = Outcome()
+  private var outcome = TransferOutcome()
   private var pending: [Data] = []
   private var pendingBytes = 0
   private var completed = false
@@ -86,6 +63,7 @@ final class HTTPTransfer: NSObject, URLSessionDataDelegate, @unchecked Sendable 
   /// - Parameters:
   ///   - request: The GET request, with any `Range` and conditional headers.
   ///   - stallTimeout: Seconds without a byte after which the transfer fails.
+  ///   - redirectLimit: The number of redirects to follow.
   ///   - decide: Called with the final response before its body. Throwing
   ///     cancels the task like `.reject`.
   ///   - sink: Receives the body in order; an error it throws cancels the
@@ -93,20 +71,22 @@ final class HTTPTransfer: NSObject, URLSessionDataDelegate, @unchecked Sendable 
   init(
     request: URLRequest,
     stallTimeout: TimeInterval,
-    decide: @escaping (ResponseHead) throws -> Disposition,
+    redirectLimit: Int = HTTPTransports.maximumRedirects,
+    decide: @escaping (ResponseHead) throws -> TransferDisposition,
     sink: @escaping (UnsafeRawBufferPointer) throws -> Void
   ) {
     var request = request
     request.timeoutInterval = Self.disabledTimeout
     self.request = request
     self.stallTimeout = stallTimeout
+    self.redirectLimit = redirectLimit
     self.decide = decide
     self.sink = sink
     delegateQueue.maxConcurrentOperationCount = 1
   }
 
   /// Runs the transfer to its end and returns what happened.
-  func run() -> Outcome {
+  func run() -> TransferOutcome {
     let configuration = URLSessionConfiguration.ephemeral
     configuration.timeoutIntervalForRequest = Self.disabledTimeout
     configuration.timeoutIntervalForResource = Self.disabledTimeout
@@ -146,7 +126,7 @@ final class HTTPTransfer: NSObject, URLSessionDataDelegate, @unchecked Sendable 
     let allowed = state.withLock {
       redirects += 1
       lastActivity = Date()
-      if redirects > Self.maximumRedirects { outcome.tooManyRedirects = true }
+      if redirects > redirectLimit { outcome.tooManyRedirects = true }
       return !outcome.tooManyRedirects
     }
     guard allowed else {
@@ -174,7 +154,7 @@ final class HTTPTransfer: NSObject, URLSessionDataDelegate, @unchecked Sendable 
       outcome.head = head
       lastActivity = Date()
     }
-    var disposition = Disposition.reject
+    var disposition = TransferDisposition.reject
     do {
       disposition = try decide(head)
     } catch {

@@ -29,16 +29,25 @@ struct ResponseHead: Sendable, Equatable {
   /// Copies the fields from a `URLSession` response.
   init(_ response: URLResponse) {
     let http = response as? HTTPURLResponse
-    status = http?.statusCode ?? 200
-    url = response.url?.absoluteString
-    contentLength = response.expectedContentLength >= 0 ? Int(response.expectedContentLength) : nil
-    guard let http else { return }
     var headers: [String: String] = [:]
-    for (name, value) in http.allHeaderFields {
+    for (name, value) in http?.allHeaderFields ?? [:] {
       if let name = name as? String, let value = value as? String {
         headers[name.lowercased()] = value
       }
     }
+    self.init(
+      status: http?.statusCode ?? 200,
+      url: response.url?.absoluteString,
+      contentLength: response.expectedContentLength >= 0
+        ? Int(response.expectedContentLength) : nil,
+      headers: headers
+    )
+  }
+
+  /// Takes the validators, range and retry fields from `headers`, whose
+  /// names must be lowercase.
+  init(status: Int, url: String?, contentLength: Int?, headers: [String: String]) {
+    self.init(status: status, url: url, contentLength: contentLength)
     etag = headers["etag"]
     lastModified = headers["last-modified"]
     contentRange = headers["content-range"].flatMap(ContentRange.init(header:))

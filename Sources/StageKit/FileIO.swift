@@ -1,3 +1,4 @@
+import CLinux
 import Glibc
 
 /// A readable file descriptor: an opened file or standard input.
@@ -125,6 +126,20 @@ package final class FileOutput {
     if fsync(descriptor) != 0 && errno != EINVAL && errno != EROFS {
       throw SystemError("fsync failed", path: name)
     }
+  }
+
+  /// Starts writing a byte range of the file to disk without waiting for
+  /// it, with `sync_file_range(2)` and `SYNC_FILE_RANGE_WRITE`.
+  ///
+  /// It makes nothing durable by itself, so errors are ignored: it only
+  /// leaves less for a later `sync()` to write.
+  package func startWriteback(offset: Int, count: Int) {
+    _ = stageload_sync_file_range(
+      descriptor,
+      Int64(offset),
+      Int64(count),
+      UInt32(STAGELOAD_SYNC_FILE_RANGE_WRITE)
+    )
   }
 
   /// Closes the descriptor with `close(2)`, reporting a delayed write error.

@@ -60,7 +60,8 @@ final class FaultServer: Sendable {
   }
 
   /// Returns the logged requests for `id`: status, Range, If-Range,
-  /// If-None-Match and If-Modified-Since, "-" for a missing header.
+  /// If-None-Match and If-Modified-Since, "-" for a missing header, and the
+  /// request-target form, "origin" or "absolute" (sent to a proxy).
   func requests(id: String) -> [[String]] {
     let text = (try? String(contentsOfFile: directory + "/requests.log", encoding: .utf8)) ?? ""
     return text.split(separator: "\n").map { $0.components(separatedBy: "\t") }
@@ -114,15 +115,35 @@ enum FetchCommand {
   }
 
   /// Runs `fetch` with `arguments` and waits for it.
-  static func run(_ arguments: [String]) throws -> FetchRun {
-    let process = try start(arguments)
+  ///
+  /// - Parameters:
+  ///   - arguments: The command-line arguments.
+  ///   - environment: Variables to set in addition to this process's
+  ///     environment.
+  /// - Returns: The exit status, output and duration.
+  /// - Throws: An error when the process cannot start.
+  static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> FetchRun {
+    let process = try start(arguments, environment: environment)
     let started = Date()
     process.process.waitUntilExit()
     return process.finish(seconds: Date().timeIntervalSince(started))
   }
 
+  /// Returns this process's environment without proxy variables, which
+  /// would send fetch through URLSession, and with `extra` added.
+  static func environment(adding extra: [String: String]) -> [String: String] {
+    var environment = ProcessInfo.processInfo.environment
+    for name in ["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"] {
+      environment[name] = nil
+    }
+    return environment.merging(extra) { $1 }
+  }
+
   /// Starts `fetch` with `arguments` without waiting.
-  static func start(_ arguments: [String]) throws -> RunningFetch {
+  static func start(
+    _ arguments: [String],
+    environment: [String: String] = [:]
+  ) throws -> RunningFetch {
     let scratch = FileManager.default.temporaryDirectory
       .appendingPathComponent("stageload-fetch-run-\(UUID().uuidString)").path
     for suffix in [".out", ".err"] {
@@ -133,6 +154,7 @@ enum FetchCommand {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: binDirectory + "/fetch")
     process.arguments = arguments
+    process.environment = Self.environment(adding: environment)
     process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: scratch + ".out"))
     process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: scratch + ".err"))
     try process.run()

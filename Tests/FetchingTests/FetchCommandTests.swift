@@ -176,7 +176,9 @@ struct FetchCommandTests {
     #expect(run.status == 0)
     #expect(digest(of: "out.bin") == sha256(server.contents(of: "data.bin")))
     #expect(recordedDigest() == digest(of: "out.bin"))
-    #expect(server.requests(id: id).first == ["200", "bytes=5000-", "\"stale\"", "-", "-"])
+    #expect(
+      server.requests(id: id).first == ["200", "bytes=5000-", "\"stale\"", "-", "-", "origin"]
+    )
   }
 
   @Test("stall timeout cancels and resumes")
@@ -213,6 +215,30 @@ struct FetchCommandTests {
     #expect(digest(of: "out.bin") == sha256(server.contents(of: "data.bin")))
     #expect(recordedDigest() == digest(of: "out.bin"))
     #expect(server.requests(id: id).last?.first == "206")
+  }
+
+  @Test("Ctrl-C during a stalled read keeps part")
+  func interruptWhileStalled() throws {
+    let server = try server
+    let url = server.url("data.bin", "id=\(id)&short=100000&stall=20")
+    let running = try FetchCommand.start([
+      url, "-o", path("out.bin"), "--quiet", "--stall-timeout", "30",
+    ])
+    let deadline = Date().addingTimeInterval(10)
+    while Date() < deadline && (fileSize("out.bin.part") ?? 0) < 100_000 {
+      Thread.sleep(forTimeInterval: 0.02)
+    }
+    // fetch now waits in poll(2) for bytes that the server holds back.
+    Thread.sleep(forTimeInterval: 0.2)
+    let started = Date()
+    running.process.interrupt()
+    running.process.waitUntilExit()
+    let interrupted = running.finish()
+    #expect(interrupted.status == 130)
+    #expect(Date().timeIntervalSince(started) < 5)
+    #expect(fileSize("out.bin.part") == 100_000)
+    #expect(exists("out.bin.part.meta"))
+    #expect(!exists("out.bin"))
   }
 
   func fileSize(_ name: String) -> Int? {
@@ -332,29 +358,53 @@ struct FetchCommandTests {
     #expect(server.requests(id: id).count == 1)
   }
 
-  @Test("slow reader pauses and continues exactly")
-  func slowReaderPauses() throws {
-    let server = try server
+  /// Runs `fetch URL` into a pipe whose reader waits a second before it
+  /// reads, so that the pipe fills and the transfer gets ahead of it.
+  func fetchToSlowReader(_ url: String, environment: [String: String] = [:]) throws -> Int32 {
     let bash = try #require(FaultServer.findExecutable("bash"))
     let process = Process()
     process.executableURL = URL(fileURLWithPath: bash)
-    // The reader sleeps first, so the pipe fills and the transfer gets ahead.
     process.arguments = [
       "-c", "set -o pipefail; \"$0\" \"$1\" 2>\"$2\" | (sleep 1; cat >\"$3\")",
-      FetchCommand.binDirectory + "/fetch", server.url("large.bin", "id=\(id)"),
-      path("stderr.txt"), path("out.bin"),
+      FetchCommand.binDirectory + "/fetch", url, path("stderr.txt"), path("out.bin"),
     ]
+    process.environment = FetchCommand.environment(adding: environment)
     try process.run()
     process.waitUntilExit()
+    return process.terminationStatus
+  }
 
-    #expect(process.terminationStatus == 0)
+  @Test("slow reader slows the socket transfer")
+  func slowReaderSlowsSocket() throws {
+    let server = try server
+    #expect(try fetchToSlowReader(server.url("large.bin", "id=\(id)")) == 0)
     // Bytes compared directly: hashing 24 MiB takes seconds in a debug build.
+    #expect(
+      FileManager.default.contents(atPath: path("out.bin")) == server.contents(of: "large.bin")
+    )
+    let messages = try String(contentsOfFile: path("stderr.txt"), encoding: .utf8)
+    #expect(!messages.contains(", paused "))
+    #expect(server.requests(id: id).count == 1)
+  }
+
+  @Test("slow reader pauses URLSession through a proxy")
+  func slowReaderPausesProxied() throws {
+    let server = try server
+    // The fault server stands in for the proxy, so the made-up host is
+    // never resolved.
+    let url = "http://proxied.invalid/large.bin?id=\(id)"
+    let status = try fetchToSlowReader(
+      url,
+      environment: ["http_proxy": "http://127.0.0.1:\(server.port)"]
+    )
+    #expect(status == 0)
     #expect(
       FileManager.default.contents(atPath: path("out.bin")) == server.contents(of: "large.bin")
     )
     let messages = try String(contentsOfFile: path("stderr.txt"), encoding: .utf8)
     #expect(messages.contains(", paused "))
     #expect(server.requests(id: id).last?.first == "206")
+    #expect(server.requests(id: id).last?.last == "absolute")
   }
 
   // MARK: - Help

@@ -28,9 +28,27 @@ are served normally, so a retry by the client succeeds.
   then=FILE          after the faulty requests, serve FILE instead (a new
                      version: other content, other ETag and Last-Modified)
   redirect=K         answer 302 to the same URL with redirect=K-1, until 0
+  location=FORM      the form of those Location values: "path" (default,
+                     /NAME?QUERY), "relative" (NAME?QUERY) or "absolute"
+                     (http://HOST/NAME?QUERY with the request's Host)
+  redirect_to=URL    answer 302 with Location: URL
+  framing=close      send the body without Content-Length and close the
+                     connection after it
+  framing=chunked    send the body with Transfer-Encoding: chunked, in
+                     chunks of varied sizes, some with a chunk extension,
+                     and a trailer field
+  odd_headers=1      write header names in odd letter case and add a field
+                     folded over two lines
+  interim=1          send 100 Continue before the response
+  head_padding=N     add about N bytes of header fields to the response
+  bad_status=1       answer with a malformed status line
+
+The request target may be in absolute form (GET http://HOST/NAME), as a
+client sends it to a proxy, so the server can stand in for a proxy too.
 
 With --log, every request appends one tab-separated line to FILE:
-id, status, Range, If-Range, If-None-Match, If-Modified-Since ("-" if absent).
+id, status, Range, If-Range, If-None-Match, If-Modified-Since ("-" if
+absent), and the request-target form: "origin" or "absolute".
 """
 
 import email.utils
@@ -44,6 +62,9 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 PIECE = 16 * 1024
+# Chunk sizes that framing=chunked cycles through: tiny, odd and large ones,
+# so that chunk boundaries fall everywhere in a client's reads.
+CHUNK_SIZES = [1, 7, 4096, 65_539, 300_000, 2, 1 << 20]
 
 
 class State:
@@ -90,11 +111,14 @@ class Handler(BaseHTTPRequestHandler):
         number = state.count(key)
         faulty = number <= int(query.get("times", "1"))
 
+        if query.get("interim") == "1":
+            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         status = self.choose_response(url, query, faulty, send_body)
         state.log([
             key, str(status),
             self.headers.get("Range"), self.headers.get("If-Range"),
             self.headers.get("If-None-Match"), self.headers.get("If-Modified-Since"),
+            "absolute" if url.scheme else "origin",
         ])
 
     def choose_response(self, url, query, faulty, send_body):
@@ -102,8 +126,22 @@ class Handler(BaseHTTPRequestHandler):
         if redirects > 0:
             query["redirect"] = str(redirects - 1)
             target = url.path + "?" + urllib.parse.urlencode(query)
+            form = query.get("location", "path")
+            if form == "relative":
+                target = target.rsplit("/", 1)[1]
+            elif form == "absolute":
+                target = "http://" + self.headers.get("Host", "") + target
             self.send_empty(302, {"Location": target})
             return 302
+
+        if faulty and "redirect_to" in query:
+            self.send_empty(302, {"Location": query["redirect_to"]})
+            return 302
+
+        if faulty and query.get("bad_status") == "1":
+            self.wfile.write(b"HTTP/1.1 2OO OK\r\nContent-Length: 0\r\n\r\n")
+            self.close_connection = True
+            return 200
 
         if faulty and "status" in query:
             headers = {}
@@ -157,13 +195,25 @@ class Handler(BaseHTTPRequestHandler):
             headers["Content-Range"] = "bytes %d-%d/%d" % (start, end, size)
         length = end - start + 1
         self.send_response(status)
-        headers["Content-Length"] = str(length)
+        framing = query.get("framing", "length")
+        if framing == "chunked":
+            headers["Transfer-Encoding"] = "chunked"
+        elif framing == "close":
+            headers["Connection"] = "close"
+            self.close_connection = True
+        else:
+            headers["Content-Length"] = str(length)
         headers["Content-Type"] = "application/octet-stream"
+        if query.get("odd_headers") == "1":
+            headers = {odd_case(name): value for name, value in headers.items()}
+            headers["X-Folded"] = "first part\r\n \t second part"
+        for number in range(int(query.get("head_padding", "0")) // 1000):
+            headers["X-Padding-%d" % number] = "p" * 980
         for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
         if send_body:
-            self.send_body(path, start, length, query if faulty else {})
+            self.send_body(path, start, length, query if faulty else {}, framing == "chunked")
         return status
 
     def is_not_modified(self, etag, mtime):
@@ -190,7 +240,7 @@ class Handler(BaseHTTPRequestHandler):
             return etag is not None and not etag.startswith("W/") and if_range == etag
         return last_modified is not None and if_range == last_modified
 
-    def send_body(self, path, start, length, faults):
+    def send_body(self, path, start, length, faults, chunked):
         limit = length
         for mode in ("drop", "short"):
             if mode in faults:
@@ -200,15 +250,27 @@ class Handler(BaseHTTPRequestHandler):
         with open(path, "rb") as body:
             body.seek(start)
             sent = 0
+            chunks = 0
             while sent < limit:
-                piece = body.read(min(PIECE if trickle else 1 << 20, limit - sent))
+                size = PIECE if trickle else 1 << 20
+                if chunked:
+                    size = CHUNK_SIZES[chunks % len(CHUNK_SIZES)]
+                    chunks += 1
+                piece = body.read(min(size, limit - sent))
                 if not piece:
                     break
-                self.wfile.write(piece)
+                if chunked:
+                    extension = ";piece=%d" % chunks if chunks % 2 else ""
+                    self.wfile.write(b"%x%s\r\n" % (len(piece), extension.encode()))
+                    self.wfile.write(piece + b"\r\n")
+                else:
+                    self.wfile.write(piece)
                 sent += len(piece)
                 if trickle:
                     self.wfile.flush()
                     time.sleep(trickle)
+            if chunked and sent == length:
+                self.wfile.write(b"0\r\nX-Trailer: done\r\n\r\n")
         self.wfile.flush()
 
         if "stall" in faults:
@@ -236,6 +298,11 @@ class Server(ThreadingHTTPServer):
         # A client that gives up mid-body (a stall timeout, Ctrl-C) is expected.
         if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
             super().handle_error(request, client_address)
+
+
+def odd_case(name):
+    """Return a header name with its letters in alternating case."""
+    return "".join(c.upper() if i % 2 else c.lower() for i, c in enumerate(name))
 
 
 def parse_range(header, size):
