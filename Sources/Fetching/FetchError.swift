@@ -96,7 +96,7 @@ package enum FetchError: StageError, Equatable {
     case .httpStatus: advice = isRetryable ? "try again later" : "check the URL"
     case .unknownHost: advice = "check the URL and the network"
     case .network, .stalled, .shortBody: advice = "try again"
-    case .secureConnection: advice = ""
+    case .secureConnection: advice = "check the URL and the server's certificate"
     case .tooManyRedirects, .unexpectedRange, .invalidResponse:
       advice = "check the URL or the server"
     case .checksumMismatch: advice = "check the --sha256 value or the source"

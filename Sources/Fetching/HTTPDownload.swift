@@ -462,8 +462,27 @@ final class HTTPDownload: @unchecked Sendable {
     case .unsupportedURL, .badURL:
       return FetchError.invalidURL(url)
     default:
-      return FetchError.network(url: url, detail: urlError.localizedDescription)
+      let detail = urlError.localizedDescription
+      if isCertificateFailure(detail) {
+        return FetchError.secureConnection(url: url, detail: detail)
+      }
+      return FetchError.network(url: url, detail: detail)
     }
+  }
+
+  /// Returns whether a URLSession error message reports a server
+  /// certificate that failed verification.
+  ///
+  /// On Linux, URLSession reports libcurl's certificate failures with the
+  /// unknown code (-1), so only libcurl's message distinguishes them from a
+  /// network failure. They are not retried: another try meets the same
+  /// certificate.
+  static func isCertificateFailure(_ message: String) -> Bool {
+    let prefixes = [
+      "SSL certificate problem", "SSL: no alternative certificate subject name",
+      "SSL peer certificate", "SSL: certificate subject name",
+    ]
+    return prefixes.contains { message.hasPrefix($0) }
   }
 
   /// Maps a `SocketTransfer` error to the `FetchError` that URLSession's

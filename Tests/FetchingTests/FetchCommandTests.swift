@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Runs the real `fetch` executable against the fault-injecting server.
@@ -313,6 +314,25 @@ struct FetchCommandTests {
     #expect(run.status == 66)
     #expect(run.stderr.contains("HTTP 404 Not Found"))
     #expect(!exists("out.bin"))
+  }
+
+  @Test("untrusted certificate fails without retries")
+  func untrustedCertificate() throws {
+    // A self-signed certificate for 127.0.0.1, which no system trusts.
+    let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+      .deletingLastPathComponent().appendingPathComponent("Fixtures/tls").path
+    let server = try FaultServerProcess(
+      directory: try server.directory,
+      tls: (fixtures + "/cert.pem", fixtures + "/key.pem")
+    )
+    let url = "https://127.0.0.1:\(server.port)/data.bin"
+    let run = try FetchCommand.run([url, "--retry-delay", "0.05", "-o", path("out.bin")])
+    #expect(run.status == 69, "\(run.stderr)")
+    #expect(run.stderr.contains("SSL certificate problem"), "\(run.stderr)")
+    #expect(!run.stderr.contains("retry"), "\(run.stderr)")
+    #expect(run.stderr.split(separator: "\n").count == 1, "\(run.stderr)")
+    #expect(!exists("out.bin"))
+    #expect(!exists("out.bin.part"))
   }
 
   @Test("too many redirects exits 76")

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """HTTP server with injectable faults, for testing fetch against a bad network.
 
-Usage: fault_server.py DIRECTORY [--log FILE]
+Usage: fault_server.py DIRECTORY [--log FILE] [--tls CERT KEY]
 
 Serves the files in DIRECTORY on 127.0.0.1 at a free port and prints the port
 number as the first line of standard output. It exits when standard input
@@ -54,6 +54,7 @@ absent), and the request-target form: "origin" or "absolute".
 import email.utils
 import os
 import socket
+import ssl
 import struct
 import sys
 import threading
@@ -328,10 +329,22 @@ def main():
         index = arguments.index("--log")
         log_path = arguments[index + 1]
         del arguments[index:index + 2]
-    if len(arguments) != 1:
-        sys.exit("usage: fault_server.py DIRECTORY [--log FILE]")
+    tls = None
+    if "--tls" in arguments:
+        index = arguments.index("--tls")
+        tls = arguments[index + 1:index + 3]
+        del arguments[index:index + 3]
+    if len(arguments) != 1 or (tls is not None and len(tls) != 2):
+        sys.exit("usage: fault_server.py DIRECTORY [--log FILE] [--tls CERT KEY]")
 
     server = Server(("127.0.0.1", 0), Handler)
+    if tls is not None:
+        # HTTPS with the given certificate; the handshake runs on the first
+        # read of each connection, in the handler's thread.
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(tls[0], tls[1])
+        server.socket = context.wrap_socket(
+            server.socket, server_side=True, do_handshake_on_connect=False)
     server.state = State(arguments[0], log_path)
     print(server.server_address[1], flush=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()

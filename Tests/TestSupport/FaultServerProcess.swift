@@ -17,13 +17,20 @@ package final class FaultServerProcess: @unchecked Sendable {
   /// - Parameters:
   ///   - directory: The folder whose files the server serves.
   ///   - logPath: A file that gets one line per request, or nil.
+  ///   - tls: The certificate and key files for HTTPS, or nil for HTTP.
   /// - Throws: `FaultServerError` when python3 is missing or prints no port.
-  package init(directory: String, logPath: String? = nil) throws {
+  package init(
+    directory: String,
+    logPath: String? = nil,
+    tls: (certificate: String, key: String)? = nil
+  ) throws {
     let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
       .deletingLastPathComponent().appendingPathComponent("Support/fault_server.py").path
     let output = Pipe()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", script, directory] + (logPath.map { ["--log", $0] } ?? [])
+    process.arguments =
+      ["python3", script, directory] + (logPath.map { ["--log", $0] } ?? [])
+      + (tls.map { ["--tls", $0.certificate, $0.key] } ?? [])
     process.standardInput = input
     process.standardOutput = output
     process.standardError = FileHandle.nullDevice
