@@ -83,8 +83,8 @@ let tool = Tool(
   ]
 )
 
-/// Returns the dataset named by the option, else by the first chunk's
-/// directory, else name.basics.
+/// Returns the dataset named by the option, else by the directory of the
+/// first chunk or of the manifest, else name.basics.
 func chooseDataset(_ arguments: Arguments) throws -> Dataset {
   if let name = arguments.value("--dataset") {
     guard let dataset = Dataset.named(name) else {
@@ -92,8 +92,8 @@ func chooseDataset(_ arguments: Arguments) throws -> Dataset {
     }
     return dataset
   }
-  if let chunk = arguments.positionals.first, chunk != "-" {
-    let directory = URL(fileURLWithPath: chunk).deletingLastPathComponent().lastPathComponent
+  if let file = arguments.positionals.first ?? arguments.value("--manifest"), file != "-" {
+    let directory = URL(fileURLWithPath: file).deletingLastPathComponent().lastPathComponent
     if let dataset = Dataset.named(directory) { return dataset }
   }
   return Dataset.nameBasics

@@ -48,12 +48,11 @@ struct ChunkStreamTests {
     )
 
     // The manifest file lists the same chunks, relative to its directory,
-    // so loading from it again skips every chunk.
+    // so loading from it again skips every chunk. The dataset comes from
+    // the directory's name, here "chunks", which names none, so it is the
+    // default, name.basics.
     let again = try run(
-      [
-        Harness.tool("load"), "--dataset", "name.basics", "--jobs", "3", "--manifest",
-        directory + "/chunks/manifest.tsv",
-      ],
+      [Harness.tool("load"), "--jobs", "3", "--manifest", directory + "/chunks/manifest.tsv"],
       environment: database.environment
     )
     #expect(again.status == 0, "\(again.transcript)")
@@ -64,6 +63,32 @@ struct ChunkStreamTests {
       "\(again.transcript)"
     )
     #expect(try database.scalar("SELECT count(*) FROM name_basics") == "999")
+  }
+
+  @Test("the manifest's directory names the dataset")
+  func manifestDirectoryNamesDataset() throws {
+    guard Harness.checkAvailable() else { return }
+    let database = try TestDatabase()
+    let directory = try Harness.temporaryDirectory("stream-dataset")
+    let sample = Harness.fixtures + "/title.ratings.sample.tsv"
+    let split = try run(
+      [
+        Harness.tool("split"), "--dataset", "title.ratings", "--rows", "50", "--out",
+        "chunks/title.ratings", sample,
+      ],
+      directory: directory
+    )
+    #expect(split.status == 0, "\(split.transcript)")
+    let load = try run(
+      [
+        Harness.tool("load"), "--create", "--jobs", "2", "--manifest",
+        directory + "/chunks/title.ratings/manifest.tsv",
+      ],
+      environment: database.environment
+    )
+    #expect(load.status == 0, "\(load.transcript)")
+    let rows = try String(contentsOfFile: sample, encoding: .utf8).split(separator: "\n").count - 1
+    #expect(try database.scalar("SELECT count(*) FROM title_ratings") == String(rows))
   }
 
   @Test("a failed load reads the list to its end, so split finishes")
