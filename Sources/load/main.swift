@@ -32,7 +32,8 @@ let tool = Tool(
 
     options:
       --dataset NAME  the chunks' dataset (\(datasetNames)); default: the
-                      name of the chunks' directory when it is one, else
+                      name of the first chunk's directory (with --manifest
+                      FILE, of FILE's directory) when it is one, else
                       name.basics
       --table NAME    the target table (default: the dataset with '.' as '_',
                       such as name_basics); quoted, so any name is safe
@@ -83,20 +84,36 @@ let tool = Tool(
   ]
 )
 
-/// Returns the dataset named by the option, else by the directory of the
-/// first chunk or of the manifest, else name.basics.
-func chooseDataset(_ arguments: Arguments) throws -> Dataset {
+/// Returns the dataset named by the option, else by the directory of
+/// `firstChunk`, else name.basics.
+///
+/// `firstChunk` is the first chunk named on the command line, the first
+/// chunk that a standard-input manifest lists, or, for a manifest file, the
+/// manifest itself, whose chunks sit beside it.
+func chooseDataset(_ arguments: Arguments, firstChunk: String?) throws -> Dataset {
   if let name = arguments.value("--dataset") {
     guard let dataset = Dataset.named(name) else {
       throw UsageError("unknown dataset '\(name)'; expected one of \(datasetNames)")
     }
     return dataset
   }
-  if let file = arguments.positionals.first ?? arguments.value("--manifest"), file != "-" {
-    let directory = URL(fileURLWithPath: file).deletingLastPathComponent().lastPathComponent
+  if let chunk = firstChunk, chunk != "-" {
+    let directory = URL(fileURLWithPath: chunk).deletingLastPathComponent().lastPathComponent
     if let dataset = Dataset.named(directory) { return dataset }
   }
   return Dataset.nameBasics
+}
+
+/// Reads standard input to its end and discards it.
+///
+/// A load that fails while it reads a manifest from a pipe calls this
+/// before it exits, so that the writer, such as `split --list-chunks`,
+/// finishes instead of failing on a broken pipe. A terminal is left alone.
+func drainStandardInput() {
+  guard isatty(STDIN_FILENO) == 0, let input = try? FileInput(path: "-") else { return }
+  let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 1)
+  defer { buffer.deallocate() }
+  while let count = try? input.read(into: buffer), count > 0 {}
 }
 
 /// Returns each chunk's manifest entry, keyed by chunk path.
@@ -178,25 +195,8 @@ func describe(
   }
 }
 
-tool.run { arguments in
-  let chunks = arguments.positionals
-  let hasManifest = arguments.value("--manifest") != nil
-  guard !chunks.isEmpty || hasManifest || arguments.has("--create") || arguments.has("--publish")
-  else {
-    throw UsageError(
-      "no chunk given; name chunk files, - for standard input, --manifest, --create or --publish"
-    )
-  }
-  if arguments.has("--publish") && (!chunks.isEmpty || hasManifest || arguments.has("--create")) {
-    throw UsageError("--publish takes no chunk and no --create; run it after the last chunk")
-  }
-  if hasManifest && !chunks.isEmpty {
-    throw UsageError("--manifest lists the chunks; name no chunk files with it")
-  }
-  if chunks.contains("-") && chunks.count > 1 {
-    throw UsageError("- (standard input) cannot be combined with chunk files")
-  }
-  let dataset = try chooseDataset(arguments)
+/// Checks the table name that `dataset` and the options give, and returns it.
+func chooseTable(_ arguments: Arguments, dataset: Dataset) throws -> String {
   let table = arguments.value("--table") ?? dataset.defaultTableName
   guard !table.isEmpty else { throw UsageError("--table must not be empty") }
   // PostgreSQL cuts names at 63 bytes, and load derives TABLE__staging,
@@ -208,36 +208,47 @@ tool.run { arguments in
         + "\(Publisher.maximumTableNameLength) are allowed"
     )
   }
-  let quiet = arguments.has("--quiet")
+  return table
+}
 
-  let rejectsPath = arguments.value("--rejects")
-  let maximumRejects = try arguments.value("--max-rejects").map { _ in
+func parseMaximumRejects(_ arguments: Arguments) throws -> Int? {
+  try arguments.value("--max-rejects").map { _ in
     try arguments.integer("--max-rejects", default: 0, range: 0...Int(Int32.max))
   }
+}
 
-  let connection = try Connection.fromEnvironment()
-  if arguments.has("--publish") {
-    try publish(
-      connection: connection,
-      dataset: dataset,
-      table: table,
-      rejectsPath: rejectsPath,
-      quiet: quiet
-    )
-    return
-  }
+func parseJobs(_ arguments: Arguments) throws -> Int {
+  try arguments.integer("--jobs", default: 1, range: 1...64)
+}
+
+/// Creates or checks the target table and starts the workers that load
+/// into it.
+///
+/// - Returns: The pool and the name of the table the chunks go to.
+func startLoad(
+  _ arguments: Arguments,
+  dataset: Dataset,
+  table: String
+) throws -> (pool: ParallelLoad, target: String) {
+  let quiet = arguments.has("--quiet")
+  let rejectsPath = arguments.value("--rejects")
+  let maximumRejects = try parseMaximumRejects(arguments)
+  let jobs = try parseJobs(arguments)
+
   let target = arguments.has("--staging") ? Publisher.stagingName(of: table) : table
-  let loader = try CopyLoader(connection: connection, dataset: dataset, tableName: target)
+  let loader = try CopyLoader(
+    connection: try Connection.fromEnvironment(),
+    dataset: dataset,
+    tableName: target
+  )
   if arguments.has("--staging") && arguments.has("--create") {
     try loader.recreate()
   } else {
     try loader.prepare(createTable: arguments.has("--create"))
   }
 
-  let jobs = try arguments.integer("--jobs", default: 1, range: 1...64)
   let settings = (maximumRejects: maximumRejects, rejectsPath: rejectsPath)
   let reporter = tool
-  let started = Date()
   let pool = ParallelLoad(
     jobs: jobs,
     makeLoader: {
@@ -263,13 +274,90 @@ tool.run { arguments in
       }
     }
   )
+  return (pool, target)
+}
+
+/// Runs load with parsed arguments.
+func runLoad(_ arguments: Arguments) throws {
+  let chunks = arguments.positionals
+  let manifest = arguments.value("--manifest")
+  guard
+    !chunks.isEmpty || manifest != nil || arguments.has("--create")
+      || arguments.has("--publish")
+  else {
+    throw UsageError(
+      "no chunk given; name chunk files, - for standard input, --manifest, --create or --publish"
+    )
+  }
+  if arguments.has("--publish") && (!chunks.isEmpty || manifest != nil || arguments.has("--create"))
+  {
+    throw UsageError("--publish takes no chunk and no --create; run it after the last chunk")
+  }
+  if manifest != nil && !chunks.isEmpty {
+    throw UsageError("--manifest lists the chunks; name no chunk files with it")
+  }
+  if chunks.contains("-") && chunks.count > 1 {
+    throw UsageError("- (standard input) cannot be combined with chunk files")
+  }
+  let quiet = arguments.has("--quiet")
+  // Checked before anything is read or connected, although a manifest on
+  // standard input starts the load only at its first line.
+  _ = try parseMaximumRejects(arguments)
+  _ = try parseJobs(arguments)
+  if arguments.value("--dataset") != nil || arguments.value("--table") != nil {
+    _ = try chooseTable(arguments, dataset: try chooseDataset(arguments, firstChunk: nil))
+  }
+
+  if arguments.has("--publish") {
+    let dataset = try chooseDataset(arguments, firstChunk: nil)
+    let table = try chooseTable(arguments, dataset: dataset)
+    try publish(
+      connection: try Connection.fromEnvironment(),
+      dataset: dataset,
+      table: table,
+      rejectsPath: arguments.value("--rejects"),
+      quiet: quiet
+    )
+    return
+  }
+
+  let started = Date()
+  var load: (pool: ParallelLoad, target: String)?
+  /// Returns the running load, starting it for the dataset of `firstChunk`
+  /// when this is the first call.
+  func running(firstChunk: String?) throws -> (pool: ParallelLoad, target: String) {
+    if let load { return load }
+    let dataset = try chooseDataset(arguments, firstChunk: firstChunk)
+    let started = try startLoad(
+      arguments,
+      dataset: dataset,
+      table: try chooseTable(arguments, dataset: dataset)
+    )
+    load = started
+    return started
+  }
+
   var listed = 0
-  if let manifest = arguments.value("--manifest") {
+  if let manifest, manifest == "-" {
+    // The chunks' dataset is known only from the first line, so the load
+    // starts there. Chunk names are relative to the current directory.
     let input = try FileInput(path: manifest)
-    // Chunk names are relative to the manifest's directory; for standard
-    // input, to the current directory.
-    let directory =
-      manifest == "-" ? "" : URL(fileURLWithPath: manifest).deletingLastPathComponent().path + "/"
+    do {
+      try Manifest.forEachEntry(in: input) { entry in
+        try running(firstChunk: entry.chunk).pool.add(
+          ChunkJob(path: entry.chunk, manifestEntry: entry)
+        )
+        listed += 1
+      }
+    } catch {
+      _ = load?.pool.finish()
+      throw error
+    }
+  } else if let manifest {
+    // Chunk names are relative to the manifest's directory.
+    let pool = try running(firstChunk: manifest).pool
+    let input = try FileInput(path: manifest)
+    let directory = URL(fileURLWithPath: manifest).deletingLastPathComponent().path + "/"
     do {
       try Manifest.forEachEntry(in: input) { entry in
         let path = entry.chunk.hasPrefix("/") ? entry.chunk : directory + entry.chunk
@@ -281,12 +369,15 @@ tool.run { arguments in
       throw error
     }
   } else {
+    let pool = try running(firstChunk: chunks.first).pool
     let entries = manifestEntries(of: chunks)
     for chunk in chunks {
       pool.add(ChunkJob(path: chunk, manifestEntry: entries[chunk]))
     }
     listed = chunks.count
   }
+  // A manifest without entries still creates or checks the table.
+  let (pool, target) = try running(firstChunk: nil)
   let totals = pool.finish()
   if let failure = totals.failures.first {
     for other in totals.failures.dropFirst() {
@@ -305,5 +396,14 @@ tool.run { arguments in
         + "\(totals.rejectedRows) rejected, \(totals.skippedChunks) chunks already loaded "
         + "(\(Measure.duration(seconds)), \(Measure.rate(totals.loadedRows, seconds)) rows/s)"
     )
+  }
+}
+
+tool.run { arguments in
+  do {
+    try runLoad(arguments)
+  } catch let error where !(error is UsageError) && arguments.value("--manifest") == "-" {
+    drainStandardInput()
+    throw error
   }
 }

@@ -65,32 +65,6 @@ struct ChunkStreamTests {
     #expect(try database.scalar("SELECT count(*) FROM name_basics") == "999")
   }
 
-  @Test("the manifest's directory names the dataset")
-  func manifestDirectoryNamesDataset() throws {
-    guard Harness.checkAvailable() else { return }
-    let database = try TestDatabase()
-    let directory = try Harness.temporaryDirectory("stream-dataset")
-    let sample = Harness.fixtures + "/title.ratings.sample.tsv"
-    let split = try run(
-      [
-        Harness.tool("split"), "--dataset", "title.ratings", "--rows", "50", "--out",
-        "chunks/title.ratings", sample,
-      ],
-      directory: directory
-    )
-    #expect(split.status == 0, "\(split.transcript)")
-    let load = try run(
-      [
-        Harness.tool("load"), "--create", "--jobs", "2", "--manifest",
-        directory + "/chunks/title.ratings/manifest.tsv",
-      ],
-      environment: database.environment
-    )
-    #expect(load.status == 0, "\(load.transcript)")
-    let rows = try String(contentsOfFile: sample, encoding: .utf8).split(separator: "\n").count - 1
-    #expect(try database.scalar("SELECT count(*) FROM title_ratings") == String(rows))
-  }
-
   @Test("a failed load reads the list to its end, so split finishes")
   func failedLoadDrainsList() throws {
     guard Harness.checkAvailable() else { return }
@@ -112,6 +86,76 @@ struct ChunkStreamTests {
       "\(result.transcript)"
     )
     #expect(FileManager.default.fileExists(atPath: directory + "/chunks/manifest.tsv"))
+  }
+
+  @Test("an unreachable server still lets split finish")
+  func unreachableServerDrainsList() throws {
+    guard Harness.checkAvailable() else { return }
+    let database = try TestDatabase()
+    let directory = try Harness.temporaryDirectory("stream-unreachable")
+    // load fails before its first chunk, so it must read the list to its
+    // end before it exits, or split dies on a broken pipe. One row per
+    // chunk makes the list larger than a pipe's buffer.
+    let result = try Self.pipeline(
+      "\(Harness.tool("split")) --dataset name.basics --rows 1 --out chunks --list-chunks "
+        + "\(MainJobTests.sample) | PGHOST=\(directory)/no-server \(Harness.tool("load")) "
+        + "--dataset name.basics --jobs 2 --manifest -",
+      database: database,
+      directory: directory
+    )
+    #expect(result.standardOutput == "0 69\n", "\(result.transcript)")
+    #expect(result.standardError.contains("load: cannot connect to the database"))
+    #expect(result.standardError.contains("split: name.basics: 999 rows read"))
+    #expect(FileManager.default.fileExists(atPath: directory + "/chunks/manifest.tsv"))
+  }
+
+  @Test("a malformed list line still drains the list")
+  func malformedLineDrainsList() throws {
+    guard Harness.checkAvailable() else { return }
+    let database = try TestDatabase()
+    let directory = try Harness.temporaryDirectory("stream-malformed")
+    // The writer sends about 2 MB after the bad line; it exits 0 only
+    // when load reads all of it.
+    let result = try Self.pipeline(
+      "{ printf 'chunk\\tfirst_line\\trows\\tsha256\\tlast_line\\nnot a manifest line\\n'; "
+        + "yes padding | head -n 250000; } | \(Harness.tool("load")) --dataset name.basics "
+        + "--create --manifest -",
+      database: database,
+      directory: directory
+    )
+    #expect(result.standardOutput == "0 65\n", "\(result.transcript)")
+    #expect(result.standardError.contains("load: stdin: line 2: malformed entry"))
+  }
+
+  @Test("a manifest's directory names the dataset")
+  func manifestDirectoryNamesDataset() throws {
+    guard Harness.checkAvailable() else { return }
+    let database = try TestDatabase()
+    let directory = try Harness.temporaryDirectory("stream-dataset")
+    let ratings = Harness.fixtures + "/title.ratings.sample.tsv"
+
+    // From standard input: the first listed chunk's directory.
+    let streamed = try Self.pipeline(
+      "\(Harness.tool("split")) --dataset title.ratings --rows 100 --out title.ratings "
+        + "--list-chunks \(ratings) | \(Harness.tool("load")) --create --manifest -",
+      database: database,
+      directory: directory
+    )
+    #expect(streamed.standardOutput == "0 0\n", "\(streamed.transcript)")
+    #expect(try database.scalar("SELECT count(*) FROM title_ratings") == "300")
+    #expect(try database.scalar("SELECT to_regclass('name_basics') IS NULL") == "t")
+
+    // From a manifest file: the manifest's own directory.
+    let fromFile = try run(
+      [
+        Harness.tool("load"), "--table", "ratings_again", "--create", "--manifest",
+        directory + "/title.ratings/manifest.tsv",
+      ],
+      environment: database.environment
+    )
+    #expect(fromFile.status == 0, "\(fromFile.transcript)")
+    #expect(try database.scalar("SELECT count(*) FROM ratings_again") == "300")
+    #expect(try database.scalar("SELECT to_regclass('name_basics') IS NULL") == "t")
   }
 
   @Test("a listed chunk must match its SHA-256")

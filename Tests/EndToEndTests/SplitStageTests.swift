@@ -9,7 +9,11 @@ struct SplitStageTests {
     "nconst\tprimaryName\tbirthYear\tdeathYear\tprimaryProfession\tknownForTitles\n"
 
   /// Runs make on a gzip of `text` with the tools in `binDirectory`.
-  static func make(text: String, binDirectory: String) throws -> ProcessOutput {
+  static func make(
+    text: String,
+    binDirectory: String,
+    variables: [String] = []
+  ) throws -> ProcessOutput {
     let directory = try Harness.temporaryDirectory("split-stage")
     let tsv = directory + "/name.basics.tsv"
     try Data(text.utf8).write(to: URL(fileURLWithPath: tsv))
@@ -20,7 +24,7 @@ struct SplitStageTests {
       [
         "make", "--no-print-directory", "-C", Harness.projectRoot, "WORK=\(directory)/work",
         "SOURCE=\(tsv).gz", "STAGELOAD_BIN=\(binDirectory)",
-      ],
+      ] + variables,
       environment: database.environment
     )
   }
@@ -49,6 +53,44 @@ struct SplitStageTests {
     #expect(result.standardError.contains(": killed by signal 9; run make again"))
     #expect(result.standardError.contains("] Error 137"), "\(result.transcript)")
     #expect(!result.standardError.contains("] Error 65"), "\(result.transcript)")
+  }
+
+  @Test("early load killed: its status, not split's")
+  func earlyLoadKilled() throws {
+    guard Harness.checkAvailable() else { return }
+    // The load that reads split's chunk list dies by SIGKILL, so split's
+    // next write fails with a broken pipe (74), which hides the cause.
+    let bin = try Harness.temporaryDirectory("stub-bin")
+    for name in ["fetch", "inflate", "split"] {
+      try FileManager.default.createSymbolicLink(
+        atPath: bin + "/" + name,
+        withDestinationPath: Harness.tool(name)
+      )
+    }
+    let stub = """
+      #!/bin/sh
+      case " $* " in *" --manifest "*) kill -KILL $$ ;; esac
+      exec '\(Harness.tool("load"))' "$@"
+
+      """
+    try Data(stub.utf8).write(to: URL(fileURLWithPath: bin + "/load"))
+    try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: bin + "/load")
+    // One row per chunk makes the chunk list larger than a pipe's buffer.
+    var text = Self.header
+    for number in 1...2_000 {
+      text += "nm\(number)\tPerson \(number)\t\\N\t\\N\tactor\ttt\(number)\n"
+    }
+
+    let result = try Self.make(text: text, binDirectory: bin, variables: ["CHUNK_ROWS=1"])
+    #expect(result.status != 0, "\(result.transcript)")
+    #expect(
+      result.standardError.contains(
+        "make: the early load of name.basics was killed by signal 9; run make again"
+      ),
+      "\(result.transcript)"
+    )
+    #expect(result.standardError.contains("] Error 137"), "\(result.transcript)")
+    #expect(!result.standardError.contains("] Error 74"), "\(result.transcript)")
   }
 
   @Test("split fails early: its status, not inflate's")
