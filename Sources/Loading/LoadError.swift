@@ -45,8 +45,9 @@ package enum LoadError: StageError {
     case .tooManyRejects(let chunk, let limit, let last):
       var subject = "chunk \(chunk) line \(last.chunkLine ?? 0)"
       if let source = last.sourceLine { subject += " (source line \(source))" }
+      let rows = limit == 1 ? "row" : "rows"
       return "\(subject): \(last.message) (SQLSTATE \(last.sqlState)); more than \(limit) "
-        + "rejected rows in the chunk, so none of it was loaded; fix the data or raise --max-rejects"
+        + "rejected \(rows) in the chunk, so none of it was loaded; fix the data or raise --max-rejects"
     case .chunkMismatch(let path):
       return "\(path): chunk does not match the SHA-256 in its manifest; not loaded; "
         + "run split again"

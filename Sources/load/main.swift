@@ -384,7 +384,8 @@ func runLoad(_ arguments: Arguments) throws {
       tool.note((other as? StageError)?.description ?? "\(other)")
     }
     if totals.droppedChunks > 0 && !quiet {
-      tool.note("\(totals.droppedChunks) chunks not loaded after the failure below")
+      let chunks = totals.droppedChunks == 1 ? "chunk" : "chunks"
+      tool.note("\(totals.droppedChunks) \(chunks) not loaded after the failure below")
     }
     throw failure
   }
