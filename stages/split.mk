@@ -11,7 +11,8 @@
 # rules then find those chunks in the ledger and skip them, and they load,
 # retry and report any chunk that the early load missed or failed on. So
 # the rule ignores load's exit status; load reads its input to the end even
-# after a failure, so that split is never cut off. LOAD_JOBS=0 turns the
+# after a failure, and split stops only its list, not its chunks, when load
+# dies (as by SIGKILL), so that split is never cut off. LOAD_JOBS=0 turns the
 # early load off, leaving every chunk to the load stage. A new split makes the
 # markers of the previous one in $(WORK)/loaded/NAME void, so they are
 # deleted first.
@@ -25,8 +26,7 @@
 # A signal that kills inflate, such as SIGKILL, cuts split's input short:
 # split may then fail too, blaming the input, and inflate prints nothing.
 # So the pipe then exits with inflate's status and says in one line what
-# happened. The same goes for the early load, whose death makes split's
-# next write to the chunk list fail with a broken pipe. Otherwise its status is split's, or inflate's when only inflate
+# happened. Otherwise its status is split's, or inflate's when only inflate
 # failed, as with pipefail; an inflate that fails because split stopped
 # reading (broken pipe) must not hide split's own error. 130 is a tool's
 # own exit after SIGINT, which it reports itself. When inflate finds the
@@ -50,10 +50,6 @@ split_status = statuses=("$${PIPESTATUS[@]}"); \
   if ((statuses[0] > 128 && statuses[0] != 130)); then \
     echo "make: inflate $<: killed by signal $$((statuses[0] - 128)); run make again" >&2; \
     exit $${statuses[0]}; \
-  fi; \
-  if ((statuses[2] > 128 && statuses[2] != 130)); then \
-    echo "make: the early load of $(dataset) was killed by signal $$((statuses[2] - 128)); run make again" >&2; \
-    exit $${statuses[2]}; \
   fi; \
   if ((statuses[0] == 65)); then \
     rm -f $< $<.meta; \

@@ -26,7 +26,9 @@ let tool = Tool(
       --list-chunks     with --out, also print each chunk's manifest line to
                         standard output as soon as the chunk is written, with
                         DIR/ before the chunk's name, after a header line; load
-                        --manifest - reads it, to load chunks during the split
+                        --manifest - reads it, to load chunks during the split.
+                        When its reader goes away, the list stops and the split
+                        goes on
       --stdout          write one COPY stream to standard output instead
       --rejects FILE    write invalid rows to FILE (line, column, reason, row)
                         and go on; without it the first invalid row is an error
@@ -86,12 +88,23 @@ tool.run { arguments in
     rejectsPath: arguments.value("--rejects")
   )
   if arguments.has("--list-chunks"), case .chunks(let directory, _) = destination {
-    let listing = FileOutput.standardOutput()
-    try listing.write(Manifest.header + "\n")
+    // The list only lets a reader start early, so a reader that goes away
+    // ends the list, not the split: every chunk is still written, and the
+    // manifest lists them all at the end.
+    var listing: FileOutput? = FileOutput.standardOutput()
+    let list = { (line: String) throws in
+      do {
+        try listing?.write(line + "\n")
+      } catch let error as SystemError where error.code == EPIPE {
+        listing = nil
+        tool.note("stdout: the chunk list's reader has gone; the list stops, the chunks go on")
+      }
+    }
+    try list(Manifest.header)
     splitter.onChunk = { entry in
       var listed = entry
       listed.chunk = directory + "/" + entry.chunk
-      try listing.write(listed.line + "\n")
+      try list(listed.line)
     }
   }
   let summary = try splitter.run(input: input) { summary in

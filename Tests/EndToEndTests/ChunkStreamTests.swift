@@ -158,6 +158,37 @@ struct ChunkStreamTests {
     #expect(try database.scalar("SELECT to_regclass('name_basics') IS NULL") == "t")
   }
 
+  @Test("split goes on when its list's reader is gone")
+  func listReaderGone() throws {
+    guard Harness.checkAvailable() else { return }
+    let directory = try Harness.temporaryDirectory("stream-reader-gone")
+    // The pipe's read end is closed before split starts, so its first write
+    // to the list fails with EPIPE.
+    let list = Pipe()
+    try list.fileHandleForReading.close()
+    let errors = directory + "/stderr"
+    _ = FileManager.default.createFile(atPath: errors, contents: nil)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: Harness.tool("split"))
+    process.arguments = [
+      "--dataset", "name.basics", "--rows", "100", "--out", directory + "/chunks",
+      "--list-chunks", MainJobTests.sample,
+    ]
+    process.standardOutput = list
+    process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errors))
+    try process.run()
+    process.waitUntilExit()
+    let messages = try String(contentsOfFile: errors, encoding: .utf8)
+
+    #expect(process.terminationStatus == 0, "\(messages)")
+    #expect(
+      messages.contains("split: stdout: the chunk list's reader has gone; the list stops"),
+      "\(messages)"
+    )
+    let manifest = try String(contentsOfFile: directory + "/chunks/manifest.tsv", encoding: .utf8)
+    #expect(manifest.split(separator: "\n").count == 11)
+  }
+
   @Test("a listed chunk must match its SHA-256")
   func listedChunkMustMatch() throws {
     guard Harness.checkAvailable() else { return }
