@@ -19,11 +19,14 @@ package struct RowConverter: Sendable {
     self.required = dataset.columns.map(\.isRequired)
   }
 
-  /// Returns the maximum output size of a line: four bytes per source byte
-  /// (a quoted backslash in an array), plus an allowance per field for
-  /// braces, quotes and the separator.
+  /// The room `RowScanner` may write past its output cursor: one word.
+  static let scanSlack = 8
+
+  /// Returns the room to reserve for converting a line: four bytes per
+  /// source byte (a quoted backslash in an array), plus an allowance per
+  /// field for braces, quotes and the separator, plus `scanSlack`.
   static func maximumOutputSize(forLineOf length: Int, columns: Int) -> Int {
-    4 * length + 8 * columns + 8
+    4 * length + 8 * columns + 8 + scanSlack
   }
 
   /// Appends the COPY form of `line` (without its newline) and a newline to
@@ -32,8 +35,67 @@ package struct RowConverter: Sendable {
   /// A row with the wrong number of fields is rejected for that reason,
   /// even when a value, shifted into another column, is also invalid.
   ///
+  /// The row is first converted in one pass by `RowScanner`. A row that
+  /// the pass does not accept is converted again by
+  /// `convertRuleByRule(_:into:)`, which finds the first broken rule in the
+  /// documented order and words the rejection.
+  ///
   /// - Returns: nil when the row was appended, else the rejection.
   func convert(_ line: UnsafeBufferPointer<UInt8>, into output: ByteBuffer) -> Rejection? {
+    if let base = line.baseAddress, line.count > 0 {
+      output.reserve(Self.maximumOutputSize(forLineOf: line.count, columns: types.count))
+      var scanner = RowScanner(line: base, count: line.count, out: output.base + output.count)
+      if scanRow(&scanner) {
+        scanner.out.pointee = UInt8(ascii: "\n")
+        output.count = scanner.out + 1 - output.base
+        return nil
+      }
+    }
+    return convertRuleByRule(line, into: output)
+  }
+
+  /// Converts every field of the row with `scanner`.
+  ///
+  /// - Returns: Whether the whole row is valid and was written.
+  @inline(__always)
+  private func scanRow(_ scanner: inout RowScanner) -> Bool {
+    for column in 0..<types.count {
+      if column > 0 {
+        guard scanner.nextField() else { return false }
+      }
+      if scanner.copyNull() {
+        if required[column] { return false }
+        continue
+      }
+      let accepted: Bool
+      switch types[column] {
+      case .text: accepted = scanner.copyText()
+      case .year: accepted = scanner.copyInteger(in: 1...9999)
+      case .count: accepted = scanner.copyInteger(in: 0...Int(Int32.max))
+      case .flag: accepted = scanner.copyFlag()
+      case .rating: accepted = scanner.copyRating()
+      case .textArray(let separator):
+        let marked = separator < 0x21 || arraySpecialBytes.table[Int(separator)] != 0
+        accepted = scanner.copyArray(
+          separator: separator,
+          marksSeparator: marked || separator == UInt8(ascii: ","),
+          special: arraySpecialBytes.table
+        )
+      case .jsonArray: accepted = scanner.copyJSONArray()
+      }
+      guard accepted else { return false }
+    }
+    return scanner.position == scanner.count
+  }
+
+  /// Converts `line` like `convert(_:into:)`, checking one rule at a time:
+  /// UTF-8 over the whole line, then NUL bytes, then each field in turn.
+  ///
+  /// This is the slower reference that defines the rejections.
+  ///
+  /// - Returns: nil when the row was appended, else the rejection.
+  func convertRuleByRule(_ line: UnsafeBufferPointer<UInt8>, into output: ByteBuffer) -> Rejection?
+  {
     guard let base = line.baseAddress, line.count > 0 else {
       return Rejection(reason: "blank line")
     }
