@@ -22,8 +22,12 @@ final class ByteBuffer {
   var freeSpace: Int { capacity - count }
 
   /// Grows the buffer so that `extra` more bytes fit without a check.
+  @inline(__always)
   func reserve(_ extra: Int) {
-    guard count + extra > capacity else { return }
+    if count + extra > capacity { grow(toFit: extra) }
+  }
+
+  private func grow(toFit extra: Int) {
     let newCapacity = max(capacity * 2, count + extra)
     let newBase = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
     newBase.update(from: base, count: count)

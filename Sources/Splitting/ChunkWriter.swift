@@ -4,11 +4,11 @@ import StageKit
 /// Writes COPY text into numbered chunk files in one directory, each
 /// created atomically, and records them in a manifest.
 ///
-/// Chunk files are `000001.copy`, `000002.copy` and so on. `finish()` syncs
-/// them all to disk, then writes `chunks.mk`, a makefile line naming the
-/// chunks, and then `manifest.tsv`. The manifest appears last, so its
-/// presence means the whole set is there and durable. Syncing once at the
-/// end, not per chunk, lets the kernel write chunks back while split works;
+/// Chunk files are `000001.copy`, `000002.copy` and so on. Each chunk,
+/// once complete, is synced to disk by a `ChunkSyncQueue` while split goes
+/// on. `finish()` waits for those syncs, then writes `chunks.mk`, a
+/// makefile line naming the chunks, and then `manifest.tsv`. The manifest
+/// appears last, so its presence means the whole set is there and durable;
 /// a crash before the manifest leaves chunks that no manifest lists, and
 /// the next split deletes them.
 final class ChunkWriter {
@@ -18,6 +18,7 @@ final class ChunkWriter {
   /// The open chunk file and its name.
   private var current: (file: AtomicFile, name: String)?
   private var digest = SHA256()
+  private let syncQueue = ChunkSyncQueue()
 
   /// Prepares `directory`: creates it when missing and removes the chunk
   /// files, manifest and makefile fragment of an earlier split.
@@ -59,6 +60,7 @@ final class ChunkWriter {
   func endChunk(firstLine: Int, lastLine: Int, rows: Int) throws {
     guard let (file, name) = current else { return }
     try file.commit(durable: false)
+    syncQueue.sync(path: file.path)
     manifest.entries.append(
       Manifest.Entry(
         chunk: name,
@@ -71,11 +73,10 @@ final class ChunkWriter {
     current = nil
   }
 
-  /// Writes `chunks.mk` and then `manifest.tsv`, each atomically.
+  /// Waits until every chunk is on disk, then writes `chunks.mk` and then
+  /// `manifest.tsv`, each atomically.
   func finish() throws {
-    for entry in manifest.entries {
-      try AtomicFile.sync(path: directory + "/" + entry.chunk)
-    }
+    try syncQueue.waitForAll()
     let numbers = manifest.entries.map { $0.chunk.replacingOccurrences(of: ".copy", with: "") }
     let makefile =
       "# Chunks of \(datasetName) written by split; read by the Makefile's load phase.\n"

@@ -26,7 +26,8 @@ package struct RowConverter: Sendable {
   /// source byte (a quoted backslash in an array), plus an allowance per
   /// field for braces, quotes and the separator, plus `scanSlack`.
   static func maximumOutputSize(forLineOf length: Int, columns: Int) -> Int {
-    4 * length + 8 * columns + 8 + scanSlack
+    // Wrapping arithmetic: a line is at most LineReader.maximumLineLength.
+    4 &* length &+ 8 &* columns &+ 8 &+ scanSlack
   }
 
   /// Appends the COPY form of `line` (without its newline) and a newline to

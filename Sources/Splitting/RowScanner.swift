@@ -67,6 +67,7 @@ struct RowScanner {
   }
 
   /// Copies a text value with COPY escapes: `\` becomes `\\`, CR `\r`, LF `\n`.
+  @inline(__always)
   mutating func copyText() -> Bool {
     while position < count {
       let word = WordScan.load(line, at: position, count: count)
@@ -141,6 +142,7 @@ struct RowScanner {
   /// mark the element ends, and only an element of length 0 or 4 needs a
   /// closer look. `WordScan.quoteCandidates` may stop at a byte that needs
   /// no quotes, such as `!`; the scan steps over it and goes on.
+  @inline(__always)
   private mutating func copyPlainArray(separator: UInt8, special: UnsafePointer<UInt8>) -> Bool {
     put(UInt8(ascii: "{"))
     let commaIsSeparator = separator == UInt8(ascii: ",")
