@@ -1,7 +1,11 @@
 /// A growable byte buffer with unchecked appends, for the converter's hot path.
 ///
 /// Callers reserve room for a whole row first, then append freely.
-final class ByteBuffer {
+///
+/// A buffer moves between the converting thread and `WriteBehind`'s
+/// writer thread, but only one of them uses it at a time: the hand-over
+/// through the writer's queue orders the accesses.
+final class ByteBuffer: @unchecked Sendable {
   private(set) var base: UnsafeMutablePointer<UInt8>
   private(set) var capacity: Int
   var count = 0

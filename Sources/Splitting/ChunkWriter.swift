@@ -11,7 +11,10 @@ import StageKit
 /// appears last, so its presence means the whole set is there and durable;
 /// a crash before the manifest leaves chunks that no manifest lists, and
 /// the next split deletes them.
-final class ChunkWriter {
+///
+/// With `WriteBehind`, `write(_:)` and `endChunk` run on the writer thread;
+/// the splitting thread reads `manifest` only after `WriteBehind.drain()`.
+final class ChunkWriter: ByteSink, @unchecked Sendable {
   let directory: String
   let datasetName: String
   private(set) var manifest = Manifest()
