@@ -25,6 +25,22 @@ final class ByteBuffer: @unchecked Sendable {
 
   var freeSpace: Int { capacity - count }
 
+  /// Exchanges the storage and contents of two buffers, so that a full
+  /// buffer can be handed over without copying its bytes.
+  ///
+  /// Plain assignments, not `swap(_:_:)`: two `inout` accesses to class
+  /// properties made the compiler check exclusivity at run time on every
+  /// access to every buffer.
+  func swapContents(with other: ByteBuffer) {
+    let (otherBase, otherCapacity, otherCount) = (other.base, other.capacity, other.count)
+    other.base = base
+    other.capacity = capacity
+    other.count = count
+    base = otherBase
+    capacity = otherCapacity
+    count = otherCount
+  }
+
   /// Grows the buffer so that `extra` more bytes fit without a check.
   @inline(__always)
   func reserve(_ extra: Int) {

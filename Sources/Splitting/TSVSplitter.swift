@@ -39,8 +39,8 @@ package struct SplitSummary: Sendable, Equatable {
 /// Converts one dataset's TSV into PostgreSQL COPY text.
 package final class TSVSplitter {
   static let outputBufferSize = 4 << 20
-  /// Output buffers in turn: one being filled, up to two being written.
-  static let outputBufferCount = 3
+  /// Output buffers besides the one being filled: up to two being written.
+  static let writeBufferCount = 2
 
   private let converter: RowConverter
   private let destination: SplitDestination
@@ -87,14 +87,17 @@ package final class TSVSplitter {
     let writer = WriteBehind(
       sink: sink,
       inBackground: chunks != nil,
-      bufferCount: Self.outputBufferCount,
+      bufferCount: Self.writeBufferCount,
       capacity: Self.outputBufferSize
     )
-    var output = try writer.takeEmptyBuffer()
+    let output = ByteBuffer(capacity: Self.outputBufferSize)
 
+    // Hands the bytes over in an empty pool buffer, so that `output` stays
+    // one object that the per-line code holds without reference counting.
     func flush() throws {
-      try writer.submit(output)
-      output = try writer.takeEmptyBuffer()
+      let full = try writer.takeEmptyBuffer()
+      full.swapContents(with: output)
+      try writer.submit(full)
     }
 
     func endChunk(firstLine: Int, lastLine: Int, rows: Int) throws {

@@ -12,9 +12,11 @@ extension FileOutput: ByteSink {}
 /// Writes full output buffers on one background thread while the calling
 /// thread fills the next one.
 ///
-/// The conversion fills a buffer, hands it over with `submit(_:)` and takes
-/// an empty one with `takeEmptyBuffer()`. With `bufferCount` buffers in
-/// turn, it waits only when the writer thread is that many buffers behind.
+/// The converting thread takes an empty buffer with `takeEmptyBuffer()`,
+/// moves the bytes it has converted into it with
+/// `ByteBuffer.swapContents(with:)` and hands it over with `submit(_:)`.
+/// With `bufferCount` buffers, it waits only when the writer thread is that
+/// many buffers behind.
 /// Jobs queued with `enqueue(_:)` run on the same thread, in order with the
 /// writes. For chunk files the writer thread also computes the SHA-256, so
 /// only the conversion itself stays on the calling thread.
