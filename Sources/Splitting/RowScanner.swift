@@ -20,6 +20,9 @@ import Glibc
 /// - Important: Each store writes up to eight bytes past the output cursor,
 ///   so the output needs `RowConverter.scanSlack` bytes of room beyond the
 ///   row's maximum size.
+///
+/// Positions use wrapping arithmetic (`&+=`): they stay below the line
+/// length, which `LineReader.maximumLineLength` bounds.
 struct RowScanner {
   let line: UnsafePointer<UInt8>
   let count: Int
@@ -47,7 +50,7 @@ struct RowScanner {
   @inline(__always)
   mutating func nextField() -> Bool {
     guard position < count else { return false }
-    position += 1
+    position &+= 1
     put(Self.tab)
     return true
   }
@@ -62,7 +65,7 @@ struct RowScanner {
       position + 2 == count || line[position + 2] == Self.tab
     else { return false }
     put(Self.backslash, UInt8(ascii: "N"))
-    position += 2
+    position &+= 2
     return true
   }
 
@@ -74,12 +77,12 @@ struct RowScanner {
       UnsafeMutableRawPointer(out).storeBytes(of: word, as: UInt64.self)
       let stops = WordScan.textStops(word)
       guard stops != 0 else {
-        position += 8
+        position &+= 8
         out += 8
         continue
       }
       let plain = WordScan.firstMarkedLane(stops)
-      position += plain
+      position &+= plain
       out += plain
       guard position < count else { break }
       let byte = line[position]
@@ -88,19 +91,19 @@ struct RowScanner {
         return true
       case Self.backslash:
         put(Self.backslash, Self.backslash)
-        position += 1
+        position &+= 1
       case 0x0d:
         put(Self.backslash, UInt8(ascii: "r"))
-        position += 1
+        position &+= 1
       case 0x0a:
         // A line has no LF, but a caller may pass any bytes.
         put(Self.backslash, UInt8(ascii: "n"))
-        position += 1
+        position &+= 1
       case 0:
         return false
       case 0x01..<0x80:
         put(byte)
-        position += 1
+        position &+= 1
       default:
         guard copyUTF8Sequence() else { return false }
       }
@@ -125,6 +128,10 @@ struct RowScanner {
     marksSeparator: Bool,
     special: UnsafePointer<UInt8>
   ) -> Bool {
+    if atFieldEnd {
+      put(UInt8(ascii: "{"), UInt8(ascii: "}"))
+      return true
+    }
     let start = position
     let fieldOut = out
     if copyPlainArray(separator: separator, special: special) { return true }
@@ -166,17 +173,17 @@ struct RowScanner {
       }
       guard stops == 0 else {
         let plain = WordScan.firstMarkedLane(stops)
-        position += plain
+        position &+= plain
         out += plain
         guard position < count else { break }
         let byte = line[position]
         // A byte the candidates mark but that needs no quotes: step over it.
         guard byte >= 0x21, byte < 0x80, special[Int(byte)] == 0 else { break }
-        position += 1
+        position &+= 1
         out += 1
         continue
       }
-      position += 8
+      position &+= 8
       out += 8
     }
     guard atFieldEnd, isPlainElement(from: elementStart, to: position) else { return false }
@@ -224,12 +231,12 @@ struct RowScanner {
         var stops = WordScan.arrayStops(word)
         if !marksSeparator { stops |= WordScan.equal(word, separator) }
         guard stops != 0 else {
-          position += 8
+          position &+= 8
           out += 8
           continue
         }
         let plain = WordScan.firstMarkedLane(stops)
-        position += plain
+        position &+= plain
         out += plain
         guard position < count else { break }
         let byte = line[position]
@@ -242,7 +249,7 @@ struct RowScanner {
           // Some stop bytes, such as 0x01, need no quotes.
           if special[Int(byte)] != 0 { needsQuotes = true }
           put(byte)
-          position += 1
+          position &+= 1
         default:
           guard copyUTF8Sequence() else { return false }
         }
@@ -254,7 +261,7 @@ struct RowScanner {
       }
       guard position < count, line[position] == separator else { break }
       put(UInt8(ascii: ","))
-      position += 1
+      position &+= 1
     }
     put(UInt8(ascii: "}"))
     return true
@@ -268,7 +275,7 @@ struct RowScanner {
       let digit = Int(line[position]) &- 48
       guard digit >= 0 && digit <= 9 else { break }
       value = value &* 10 &+ digit
-      position += 1
+      position &+= 1
       guard position - start <= 10 else { return false }
     }
     guard position > start, atFieldEnd, range.contains(value) else { return false }
@@ -281,7 +288,7 @@ struct RowScanner {
     guard position < count else { return false }
     let byte = line[position]
     guard byte == UInt8(ascii: "0") || byte == UInt8(ascii: "1") else { return false }
-    position += 1
+    position &+= 1
     guard atFieldEnd else { return false }
     put(byte)
     return true
@@ -290,7 +297,7 @@ struct RowScanner {
   /// Copies a rating that `FieldSyntax.isRating` accepts.
   mutating func copyRating() -> Bool {
     let start = position
-    while !atFieldEnd { position += 1 }
+    while !atFieldEnd { position &+= 1 }
     let field = UnsafeBufferPointer(start: line + start, count: position - start)
     guard FieldSyntax.isRating(field) else { return false }
     copy(from: start)
@@ -316,7 +323,7 @@ struct RowScanner {
     let length = UTF8Validator.sequenceLength(line, at: position, count: count)
     guard length > 0 else { return false }
     out.update(from: line + position, count: length)
-    position += length
+    position &+= length
     out += length
     return true
   }

@@ -22,13 +22,15 @@ enum WordScan {
   /// - Precondition: `index < count`.
   @inline(__always)
   static func load(_ base: UnsafePointer<UInt8>, at index: Int, count: Int) -> UInt64 {
-    if index + 8 <= count {
+    // Wrapping arithmetic: indexes are far from Int.max.
+    if index &+ 8 <= count {
       return UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
     }
     if count >= 8 {
-      // Load the last eight bytes and shift the ones before `index` out.
+      // Load the last eight bytes and shift the ones before `index` out;
+      // the shift is 8 to 56 bits.
       let last = UnsafeRawPointer(base + count - 8).loadUnaligned(as: UInt64.self)
-      return last >> UInt64(8 * (index + 8 - count))
+      return last &>> UInt64(truncatingIfNeeded: 8 &* (index &+ 8 &- count))
     }
     var word: UInt64 = 0
     for lane in 0..<(count - index) {
