@@ -12,11 +12,19 @@ package struct RowConverter: Sendable {
   private let types: [ColumnType]
   private let arraySpecialBytes = ArraySpecialBytes.shared
   private let required: [Bool]
+  /// Per column, whether `WordScan.arrayStops` marks the list separator,
+  /// worked out once here rather than for every field.
+  private let marksSeparator: [Bool]
 
   package init(dataset: Dataset) {
     self.dataset = dataset
     self.types = dataset.columns.map(\.type)
     self.required = dataset.columns.map(\.isRequired)
+    let special = ArraySpecialBytes.shared.table
+    self.marksSeparator = dataset.columns.map {
+      guard case .textArray(let separator) = $0.type else { return true }
+      return separator < 0x21 || separator == UInt8(ascii: ",") || special[Int(separator)] != 0
+    }
   }
 
   /// The room `RowScanner` may write past its output cursor: one word.
@@ -86,10 +94,9 @@ package struct RowConverter: Sendable {
       case .flag: accepted = scanner.copyFlag()
       case .rating: accepted = scanner.copyRating()
       case .textArray(let separator):
-        let marked = separator < 0x21 || arraySpecialBytes.table[Int(separator)] != 0
         accepted = scanner.copyArray(
           separator: separator,
-          marksSeparator: marked || separator == UInt8(ascii: ","),
+          marksSeparator: marksSeparator[column],
           special: arraySpecialBytes.table
         )
       case .jsonArray: accepted = scanner.copyJSONArray()

@@ -152,11 +152,17 @@ struct RowScanner {
   @inline(__always)
   private mutating func copyPlainArray(separator: UInt8, special: UnsafePointer<UInt8>) -> Bool {
     put(UInt8(ascii: "{"))
+    // Local copies of the cursors stay in registers; `self` is written back
+    // once at the end.
+    let line = self.line
+    let count = self.count
+    var index = position
+    var cursor = out
     let commaIsSeparator = separator == UInt8(ascii: ",")
-    var elementStart = position
-    while position < count {
-      let word = WordScan.load(line, at: position, count: count)
-      UnsafeMutableRawPointer(out).storeBytes(of: word, as: UInt64.self)
+    var elementStart = index
+    while index < count {
+      let word = WordScan.load(line, at: index, count: count)
+      UnsafeMutableRawPointer(cursor).storeBytes(of: word, as: UInt64.self)
       let separators = WordScan.equal(word, separator)
       var stops = WordScan.quoteCandidates(word)
       if !commaIsSeparator { stops |= WordScan.equal(word, UInt8(ascii: ",")) }
@@ -165,27 +171,29 @@ struct RowScanner {
       var ends = WordScan.lanes(of: separators, before: stops)
       while ends != 0 {
         let lane = WordScan.firstMarkedLane(ends)
-        let end = position + lane
+        let end = index &+ lane
         guard isPlainElement(from: elementStart, to: end) else { return false }
-        if !commaIsSeparator { out[lane] = UInt8(ascii: ",") }
-        elementStart = end + 1
+        if !commaIsSeparator { cursor[lane] = UInt8(ascii: ",") }
+        elementStart = end &+ 1
         ends &= ends &- 1
       }
       guard stops == 0 else {
         let plain = WordScan.firstMarkedLane(stops)
-        position &+= plain
-        out += plain
-        guard position < count else { break }
-        let byte = line[position]
+        index &+= plain
+        cursor += plain
+        guard index < count else { break }
+        let byte = line[index]
         // A byte the candidates mark but that needs no quotes: step over it.
         guard byte >= 0x21, byte < 0x80, special[Int(byte)] == 0 else { break }
-        position &+= 1
-        out += 1
+        index &+= 1
+        cursor += 1
         continue
       }
-      position &+= 8
-      out += 8
+      index &+= 8
+      cursor += 8
     }
+    position = index
+    out = cursor
     guard atFieldEnd, isPlainElement(from: elementStart, to: position) else { return false }
     put(UInt8(ascii: "}"))
     return true
