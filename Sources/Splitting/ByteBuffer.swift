@@ -28,9 +28,9 @@ final class ByteBuffer: @unchecked Sendable {
   /// Exchanges the storage and contents of two buffers, so that a full
   /// buffer can be handed over without copying its bytes.
   ///
-  /// Plain assignments, not `swap(_:_:)`: two `inout` accesses to class
-  /// properties made the compiler check exclusivity at run time on every
-  /// access to every buffer.
+  /// It uses plain assignments, not `swap(_:_:)`, because with Swift 6.3
+  /// two `inout` accesses to class properties made the compiler check
+  /// exclusivity at run time on every access to every buffer.
   func swapContents(with other: ByteBuffer) {
     let (otherBase, otherCapacity, otherCount) = (other.base, other.capacity, other.count)
     other.base = base

@@ -5,10 +5,10 @@ import Synchronization
 /// Flushes finished chunk files to disk with `fsync(2)` on one background
 /// thread, in order, while split converts the next chunk.
 ///
-/// Syncing every chunk only at the end made split wait for the disk to
-/// write all of them after the last row. Queued as each chunk is renamed,
-/// the disk writes overlap the conversion, and at the end only the last
-/// chunks remain. The thread waits on the disk, so it takes little CPU
+/// Syncing every chunk only at the end would make split wait after the
+/// last row until the disk has written all of them. Queued as each chunk is
+/// renamed, the disk writes overlap the conversion, and at the end only the
+/// last chunks remain. The thread waits on the disk, so it takes little CPU
 /// time from the conversion, which stays on the calling thread.
 final class ChunkSyncQueue: Sendable {
   private let queue = DispatchQueue(label: "stageload.split.chunk-sync")

@@ -4,9 +4,9 @@ import Glibc
 /// checks and converts a row while reading each byte once.
 ///
 /// Values are scanned eight bytes at a time with `WordScan`. Each word is
-/// stored to the output before the scan knows where the value ends, and
-/// the output cursor then advances only over the bytes that belong to it,
-/// so plain ASCII runs cost one load and one store per eight bytes. The
+/// stored to the output before the scan has found where the value ends.
+/// The output cursor then advances only over the bytes that belong to the
+/// value, so plain ASCII runs cost one load and one store per eight bytes. The
 /// scan stops at the bytes that need work: a tab ends the value, a
 /// backslash or CR gets its COPY escape, a non-ASCII byte has its UTF-8
 /// sequence checked and copied.
@@ -145,8 +145,8 @@ struct RowScanner {
   /// separator is something else), or returns false.
   ///
   /// Such a list is written as it is between braces, with each separator
-  /// replaced by a comma. Each word is stored whole; the separators in it
-  /// mark the element ends, and only an element of length 0 or 4 needs a
+  /// replaced by a comma. Each word is stored whole, and the separators in
+  /// it mark the element ends. Only an element of length 0 or 4 needs a
   /// closer look. `WordScan.quoteCandidates` may stop at a byte that needs
   /// no quotes, such as `!`; the scan steps over it and goes on.
   @inline(__always)

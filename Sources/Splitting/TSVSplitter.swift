@@ -155,8 +155,8 @@ package final class TSVSplitter {
       try flush()
       try endChunk(firstLine: chunkFirstLine, lastLine: chunkLastLine, rows: rowsInChunk)
     } catch {
-      // Let the writer thread finish before the chunk writer goes away, so
-      // that the open chunk's part file is removed as before.
+      // Let the writer thread finish first, so that releasing the chunk
+      // writer then removes the open chunk's part file.
       try? writer.drain()
       throw error
     }

@@ -113,9 +113,9 @@ enum WordScan {
   /// Returns the lanes of `mask` below the first lane of `stops`, or all of
   /// `mask` when `stops` is zero.
   ///
-  /// `stops & (0 - stops)` keeps the lowest set bit; one less than it sets
-  /// every bit below, which covers the lanes before it (and the low seven
-  /// bits of its own lane, which a mask never uses).
+  /// `stops & (0 - stops)` keeps the lowest set bit. One less than that bit
+  /// sets every bit below it: the lanes before it, and the low seven bits of
+  /// its own lane, which a mask never uses.
   @inline(__always)
   static func lanes(of mask: UInt64, before stops: UInt64) -> UInt64 {
     mask & ((stops & (0 &- stops)) &- 1)

@@ -39,7 +39,7 @@ struct ScanCase: CustomTestStringConvertible, Sendable {
 
 private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 
-/// A name.basics row with the given name, professions and titles fields.
+/// Builds a name.basics row with the given name, professions and titles fields.
 private func person(
   name: [UInt8] = bytes("A"),
   professions: [UInt8] = bytes("actor"),
@@ -58,7 +58,7 @@ private let invalidSequences: [(String, [UInt8])] = [
   ("above U+10FFFF", [0xf4, 0x90, 0x80, 0x80]), ("byte 0xff", [0xff]),
 ]
 
-/// Cases at every offset within a word, for the edges of the 8-byte scan.
+/// Returns cases at every offset within a word, for the edges of the 8-byte scan.
 private func wordEdgeCases() -> [ScanCase] {
   var cases: [ScanCase] = []
   for length in 0...17 {
@@ -177,7 +177,7 @@ private func wordEdgeCases() -> [ScanCase] {
   return cases
 }
 
-/// One case per list rule, field count rule and column type.
+/// Returns one case per list rule, field count rule and column type.
 private func ruleCases() -> [ScanCase] {
   let lists: [(String, Bool)] = [
     ("", true), (",", true), ("a,", true), (",a", true), ("a,,b", true), ("NULL", true),
@@ -415,6 +415,7 @@ private struct SeededGenerator: RandomNumberGenerator {
         "\\", "\\N", "\r", "\t", ",", "\"", "{", "}", " ", "\u{1}", "\u{2}", "\u{b}", "NULL",
         "null", "\u{e9}", "\u{20ac}", "\u{1f600}", "0", "10.0", "99999", "", "abcdefgh", "[\"x\"]",
       ].map(bytes) + [[0], [0xc3], [0xe2, 0x82], [0x80], [0xff], [0xed, 0xa0, 0x80]]
+
     var random = SeededGenerator(state: 0x9e37_79b9_7f4a_7c15)
     var disagreements: [String] = []
     var accepted = 0
@@ -429,12 +430,14 @@ private struct SeededGenerator: RandomNumberGenerator {
           row.replaceSubrange(position..<min(row.count, position + piece.count), with: piece)
         }
       }
+
       let onePass = convertInOnePass(row, dataset: dataset)
       if onePass != convertRuleByRule(row, dataset: dataset) {
         disagreements.append(String(decoding: row, as: UTF8.self).debugDescription)
       }
       if onePass.output != nil { accepted += 1 }
     }
+
     #expect(disagreements.isEmpty)
     // Both kinds of row must occur, or the comparison proves little.
     #expect(accepted > 1000)
