@@ -50,6 +50,7 @@ package struct RowConverter: Sendable {
   /// documented order and words the rejection.
   ///
   /// - Returns: nil when the row was appended, else the rejection.
+  @inline(__always)
   func convert(_ line: UnsafeBufferPointer<UInt8>, into output: ByteBuffer) -> Rejection? {
     if convertInOnePass(line, into: output) { return nil }
     return convertRuleByRule(line, into: output)

@@ -145,11 +145,11 @@ struct RowScanner {
   /// separator is something else), or returns false.
   ///
   /// Such a list is written as it is between braces, with each separator
-  /// replaced by a comma. Each word is stored whole, and the separators in
-  /// it mark the element ends. Only an element of length 0 or 4 needs a
-  /// closer look. `WordScan.quoteCandidates` may stop at a byte that needs
-  /// no quotes, such as `!`; the scan steps over it and goes on.
-  @inline(__always)
+  /// replaced by a comma. Each word is stored whole. The lanes that
+  /// `WordScan.listCandidates` marks are then looked at one by one: a
+  /// separator ends an element, and only an element of length 0 or 4 needs
+  /// a closer look. A marked byte that needs no quotes, such as `!`, is
+  /// stepped over, and any other one ends the scan.
   private mutating func copyPlainArray(separator: UInt8, special: UnsafePointer<UInt8>) -> Bool {
     put(UInt8(ascii: "{"))
     // Local copies of the cursors stay in registers; `self` is written back
@@ -160,34 +160,30 @@ struct RowScanner {
     var cursor = out
     let commaIsSeparator = separator == UInt8(ascii: ",")
     var elementStart = index
-    while index < count {
+    scan: while index < count {
       let word = WordScan.load(line, at: index, count: count)
       UnsafeMutableRawPointer(cursor).storeBytes(of: word, as: UInt64.self)
-      let separators = WordScan.equal(word, separator)
-      var stops = WordScan.quoteCandidates(word)
-      if !commaIsSeparator { stops |= WordScan.equal(word, UInt8(ascii: ",")) }
-      stops &= ~separators
-
-      var ends = WordScan.lanes(of: separators, before: stops)
-      while ends != 0 {
-        let lane = WordScan.firstMarkedLane(ends)
-        let end = index &+ lane
-        guard isPlainElement(from: elementStart, to: end) else { return false }
-        if !commaIsSeparator { cursor[lane] = UInt8(ascii: ",") }
-        elementStart = end &+ 1
-        ends &= ends &- 1
-      }
-      guard stops == 0 else {
-        let plain = WordScan.firstMarkedLane(stops)
-        index &+= plain
-        cursor += plain
-        guard index < count else { break }
-        let byte = line[index]
-        // A byte the candidates mark but that needs no quotes: step over it.
-        guard byte >= 0x21, byte < 0x80, special[Int(byte)] == 0 else { break }
-        index &+= 1
-        cursor += 1
-        continue
+      var marks = WordScan.listCandidates(word)
+      while marks != 0 {
+        let lane = WordScan.firstMarkedLane(marks)
+        let at = index &+ lane
+        // The zero lanes past the end are marked too.
+        guard at < count else {
+          cursor += count &- index
+          index = count
+          break scan
+        }
+        let byte = line[at]
+        if byte == separator {
+          guard isPlainElement(from: elementStart, to: at) else { return false }
+          if !commaIsSeparator { cursor[lane] = UInt8(ascii: ",") }
+          elementStart = at &+ 1
+        } else if byte < 0x21 || byte >= 0x80 || special[Int(byte)] != 0 {
+          cursor += lane
+          index = at
+          break scan
+        }
+        marks &= marks &- 1
       }
       index &+= 8
       cursor += 8

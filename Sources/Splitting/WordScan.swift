@@ -97,17 +97,19 @@ enum WordScan {
       | equal(word, UInt8(ascii: "}"))
   }
 
-  /// Marks a superset of `quoteStops` with fewer operations: every byte
-  /// below 0x23, backslash, and every byte from `{` (0x7b) up.
+  /// Marks, with few operations, every byte that a plain-list scan must
+  /// look at: all bytes below 0x2d (controls, space, `"`, comma, and `!` to
+  /// `+`), backslash, and every byte from `{` (0x7b) up.
   ///
-  /// The extra bytes it marks (`!`, `|`, `~` and DEL) need no quotes, so a
-  /// caller that stops at one must look the byte up and go on.
+  /// It covers `quoteStops`, comma, and any separator below 0x2d such as
+  /// 0x02. Some bytes it marks (`!`, `#` to `+`, `|`, `~` and DEL) need no
+  /// quotes, so a caller that meets one looks the byte up and goes on.
   @inline(__always)
-  static func quoteCandidates(_ word: UInt64) -> UInt64 {
+  static func listCandidates(_ word: UInt64) -> UInt64 {
     let low = word & lowBits
     let fromBrace = ((low &+ ones &* 0x05) | word) & highBits
-    let belowQuote = ~((low &+ ones &* (0x80 - 0x23)) | word) & highBits
-    return fromBrace | belowQuote | equal(word, UInt8(ascii: "\\"))
+    let belowHyphen = ~((low &+ ones &* (0x80 - 0x2d)) | word) & highBits
+    return fromBrace | belowHyphen | equal(word, UInt8(ascii: "\\"))
   }
 
   /// Returns the lanes of `mask` below the first lane of `stops`, or all of
