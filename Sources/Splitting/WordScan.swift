@@ -112,17 +112,6 @@ enum WordScan {
     return fromBrace | belowHyphen | equal(word, UInt8(ascii: "\\"))
   }
 
-  /// Returns the lanes of `mask` below the first lane of `stops`, or all of
-  /// `mask` when `stops` is zero.
-  ///
-  /// `stops & (0 - stops)` keeps the lowest set bit. One less than that bit
-  /// sets every bit below it: the lanes before it, and the low seven bits of
-  /// its own lane, which a mask never uses.
-  @inline(__always)
-  static func lanes(of mask: UInt64, before stops: UInt64) -> UInt64 {
-    mask & ((stops & (0 &- stops)) &- 1)
-  }
-
   /// Returns the index of the lowest marked lane of a nonzero mask.
   @inline(__always)
   static func firstMarkedLane(_ mask: UInt64) -> Int {

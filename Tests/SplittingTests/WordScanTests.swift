@@ -93,15 +93,6 @@ private func mismatches(
     }
   }
 
-  @Test("lanes before the first stop")
-  func lanesBeforeStop() {
-    let separators: UInt64 = 0x8000_0080_0000_0080  // lanes 0, 4 and 7
-    #expect(WordScan.lanes(of: separators, before: 0) == separators)
-    #expect(WordScan.lanes(of: separators, before: 0x80) == 0)
-    #expect(WordScan.lanes(of: separators, before: 0x8000_0000) == 0x80)
-    #expect(WordScan.lanes(of: separators, before: 0x0080_0000_0000_0000) == 0x80_0000_0080)
-  }
-
   @Test("first marked lane")
   func firstLane() {
     for lane in 0..<8 {
