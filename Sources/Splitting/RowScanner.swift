@@ -60,12 +60,12 @@ struct RowScanner {
   /// - Returns: Whether the field was NULL.
   @inline(__always)
   mutating func copyNull() -> Bool {
-    guard position + 2 <= count, line[position] == Self.backslash,
-      UnsafeRawPointer(line + position).loadUnaligned(as: UInt16.self) == 0x4e5c,
-      position + 2 == count || line[position + 2] == Self.tab
+    let end = position &+ 2
+    guard end <= count, line[position] == Self.backslash, line[position &+ 1] == UInt8(ascii: "N"),
+      end == count || line[end] == Self.tab
     else { return false }
     put(Self.backslash, UInt8(ascii: "N"))
-    position &+= 2
+    position = end
     return true
   }
 
@@ -150,6 +150,7 @@ struct RowScanner {
   /// separator ends an element, and only an element of length 0 or 4 needs
   /// a closer look. A marked byte that needs no quotes, such as `!`, is
   /// stepped over, and any other one ends the scan.
+  @inline(__always)
   private mutating func copyPlainArray(separator: UInt8, special: UnsafePointer<UInt8>) -> Bool {
     put(UInt8(ascii: "{"))
     // Local copies of the cursors stay in registers; `self` is written back
