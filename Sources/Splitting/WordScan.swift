@@ -75,7 +75,13 @@ enum WordScan {
   /// backslash and non-ASCII bytes.
   @inline(__always)
   static func textStops(_ word: UInt64) -> UInt64 {
-    below(word, 0x0e) | equal(word, UInt8(ascii: "\\")) | nonASCII(word)
+    // The same as `below(word, 0x0e) | equal(word, 0x5c) | nonASCII(word)`,
+    // with the shared steps done once: non-ASCII lanes are marked anyway,
+    // so the backslash test may use the low seven bits.
+    let low = word & lowBits
+    let fromShiftOut = low &+ ones &* (0x80 - 0x0e)
+    let backslash = low ^ (ones &* 0x5c)
+    return (~fromShiftOut | ~((backslash &+ lowBits) | backslash) | word) & highBits
   }
 
   /// Marks the bytes at which an array element's scan must stop: every byte
@@ -106,10 +112,13 @@ enum WordScan {
   /// quotes, so a caller that meets one looks the byte up and goes on.
   @inline(__always)
   static func listCandidates(_ word: UInt64) -> UInt64 {
+    // Non-ASCII lanes are marked by `fromBrace`, so the other tests may
+    // use the low seven bits alone.
     let low = word & lowBits
-    let fromBrace = ((low &+ ones &* 0x05) | word) & highBits
-    let belowHyphen = ~((low &+ ones &* (0x80 - 0x2d)) | word) & highBits
-    return fromBrace | belowHyphen | equal(word, UInt8(ascii: "\\"))
+    let fromBrace = (low &+ ones &* 0x05) | word
+    let fromHyphen = low &+ ones &* (0x80 - 0x2d)
+    let backslash = low ^ (ones &* 0x5c)
+    return (fromBrace | ~fromHyphen | ~((backslash &+ lowBits) | backslash)) & highBits
   }
 
   /// Returns the index of the lowest marked lane of a nonzero mask.
