@@ -86,7 +86,6 @@ package final class TSVSplitter {
     }
     let writer = WriteBehind(
       sink: sink,
-      inBackground: chunks != nil,
       bufferCount: Self.writeBufferCount,
       capacity: Self.outputBufferSize
     )
@@ -97,7 +96,7 @@ package final class TSVSplitter {
     func flush() throws {
       let full = try writer.takeEmptyBuffer()
       full.swapContents(with: output)
-      try writer.submit(full)
+      writer.submit(full)
     }
 
     func endChunk(firstLine: Int, lastLine: Int, rows: Int) throws {

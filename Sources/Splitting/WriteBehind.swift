@@ -21,19 +21,12 @@ extension FileOutput: ByteSink {}
 /// writes. For chunk files the writer thread also computes the SHA-256, so
 /// only the conversion itself stays on the calling thread.
 ///
-/// Standard output is written without the thread, because handing its
-/// buffers over measured slower than writing them: `split --stdout` of the
-/// 2,000,000-row bench file into a file took 0.28 s against 0.24 s (median
-/// of 11 runs, 2-core VM). A likely cause is that the bytes then move
-/// between the two cores' caches.
-///
 /// After the first failure the writer thread skips all further work, and
 /// the calling thread receives that error from the next
 /// `takeEmptyBuffer()`, `enqueue(_:)` or `drain()`.
 final class WriteBehind: @unchecked Sendable {
   // `sink` is used only on `queue`, which makes the class safe to share.
   private let sink: any ByteSink
-  private let inBackground: Bool
   private let queue = DispatchQueue(label: "stageload.split.write-behind")
   private let emptyBuffers: Mutex<[ByteBuffer]>
   private let emptyCount: DispatchSemaphore
@@ -41,13 +34,10 @@ final class WriteBehind: @unchecked Sendable {
 
   /// - Parameters:
   ///   - sink: The destination of the bytes.
-  ///   - inBackground: Whether to write on the writer thread. Without it,
-  ///     `submit(_:)` writes at once and jobs run at once.
   ///   - bufferCount: The buffers that take turns.
   ///   - capacity: The initial size of each buffer in bytes.
-  init(sink: any ByteSink, inBackground: Bool, bufferCount: Int, capacity: Int) {
+  init(sink: any ByteSink, bufferCount: Int, capacity: Int) {
     self.sink = sink
-    self.inBackground = inBackground
     emptyBuffers = Mutex((0..<bufferCount).map { _ in ByteBuffer(capacity: capacity) })
     // libdispatch traps when a semaphore is freed with a count below the
     // one it was created with, so start at zero and count the buffers up.
@@ -65,18 +55,9 @@ final class WriteBehind: @unchecked Sendable {
     return emptyBuffers.withLock { $0.removeLast() }
   }
 
-  /// Queues the bytes of `buffer` for writing, or writes them at once when
-  /// the writer has no thread.
-  ///
-  /// The calling thread must not touch `buffer` afterwards.
-  ///
-  /// - Throws: Without a thread, the sink's error.
-  func submit(_ buffer: ByteBuffer) throws {
-    guard inBackground else {
-      defer { giveBack(buffer) }
-      try sink.write(buffer.bytes)
-      return
-    }
+  /// Queues the bytes of `buffer` for writing; the calling thread must not
+  /// touch `buffer` afterwards.
+  func submit(_ buffer: ByteBuffer) {
     queue.async { [self] in
       run { try sink.write(buffer.bytes) }
       giveBack(buffer)
@@ -87,7 +68,6 @@ final class WriteBehind: @unchecked Sendable {
   ///
   /// - Throws: The writer thread's first error.
   func enqueue(_ job: @escaping @Sendable () throws -> Void) throws {
-    guard inBackground else { return try job() }
     try checkFailure()
     queue.async { [self] in run(job) }
   }
