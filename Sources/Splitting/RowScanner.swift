@@ -161,6 +161,7 @@ struct RowScanner {
     var cursor = out
     let commaIsSeparator = separator == UInt8(ascii: ",")
     var elementStart = index
+
     scan: while index < count {
       let word = WordScan.load(line, at: index, count: count)
       UnsafeMutableRawPointer(cursor).storeBytes(of: word, as: UInt64.self)
@@ -189,6 +190,7 @@ struct RowScanner {
       index &+= 8
       cursor += 8
     }
+
     position = index
     out = cursor
     guard atFieldEnd, isPlainElement(from: elementStart, to: position) else { return false }
