@@ -1,7 +1,11 @@
 /// A growable byte buffer with unchecked appends, for the converter's hot path.
 ///
 /// Callers reserve room for a whole row first, then append freely.
-final class ByteBuffer {
+///
+/// A buffer moves between the converting thread and `WriteBehind`'s
+/// writer thread, but only one of them uses it at a time: the hand-over
+/// through the writer's queue orders the accesses.
+final class ByteBuffer: @unchecked Sendable {
   private(set) var base: UnsafeMutablePointer<UInt8>
   private(set) var capacity: Int
   var count = 0
@@ -21,9 +25,29 @@ final class ByteBuffer {
 
   var freeSpace: Int { capacity - count }
 
+  /// Exchanges the storage and contents of two buffers, so that a full
+  /// buffer can be handed over without copying its bytes.
+  ///
+  /// It uses plain assignments, not `swap(_:_:)`, because with Swift 6.3
+  /// two `inout` accesses to class properties made the compiler check
+  /// exclusivity at run time on every access to every buffer.
+  func swapContents(with other: ByteBuffer) {
+    let (otherBase, otherCapacity, otherCount) = (other.base, other.capacity, other.count)
+    other.base = base
+    other.capacity = capacity
+    other.count = count
+    base = otherBase
+    capacity = otherCapacity
+    count = otherCount
+  }
+
   /// Grows the buffer so that `extra` more bytes fit without a check.
+  @inline(__always)
   func reserve(_ extra: Int) {
-    guard count + extra > capacity else { return }
+    if count + extra > capacity { grow(toFit: extra) }
+  }
+
+  private func grow(toFit extra: Int) {
     let newCapacity = max(capacity * 2, count + extra)
     let newBase = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
     newBase.update(from: base, count: count)

@@ -4,14 +4,17 @@ import StageKit
 /// Writes COPY text into numbered chunk files in one directory, each
 /// created atomically, and records them in a manifest.
 ///
-/// Chunk files are `000001.copy`, `000002.copy` and so on. `finish()` syncs
-/// them all to disk, then writes `chunks.mk`, a makefile line naming the
-/// chunks, and then `manifest.tsv`. The manifest appears last, so its
-/// presence means the whole set is there and durable. Syncing once at the
-/// end, not per chunk, lets the kernel write chunks back while split works;
+/// Chunk files are `000001.copy`, `000002.copy` and so on. Each chunk,
+/// once complete, is synced to disk by a `ChunkSyncQueue` while split goes
+/// on. `finish()` waits for those syncs, then writes `chunks.mk`, a
+/// makefile line naming the chunks, and then `manifest.tsv`. The manifest
+/// appears last, so its presence means the whole set is there and durable;
 /// a crash before the manifest leaves chunks that no manifest lists, and
 /// the next split deletes them.
-final class ChunkWriter {
+///
+/// With `WriteBehind`, `write(_:)` and `endChunk` run on the writer thread;
+/// the splitting thread reads `manifest` only after `WriteBehind.drain()`.
+final class ChunkWriter: ByteSink, @unchecked Sendable {
   let directory: String
   let datasetName: String
   private(set) var manifest = Manifest()
@@ -21,6 +24,7 @@ final class ChunkWriter {
   /// The open chunk file and its name.
   private var current: (file: AtomicFile, name: String)?
   private var digest = SHA256()
+  private let syncQueue = ChunkSyncQueue()
 
   /// Prepares `directory`: creates it when missing and removes the chunk
   /// files, manifest and makefile fragment of an earlier split.
@@ -62,6 +66,7 @@ final class ChunkWriter {
   func endChunk(firstLine: Int, lastLine: Int, rows: Int) throws {
     guard let (file, name) = current else { return }
     try file.commit(durable: false)
+    syncQueue.sync(path: file.path)
     let entry = Manifest.Entry(
       chunk: name,
       firstLine: firstLine,
@@ -74,11 +79,10 @@ final class ChunkWriter {
     try onChunk?(entry)
   }
 
-  /// Writes `chunks.mk` and then `manifest.tsv`, each atomically.
+  /// Waits until every chunk is on disk, then writes `chunks.mk` and then
+  /// `manifest.tsv`, each atomically.
   func finish() throws {
-    for entry in manifest.entries {
-      try AtomicFile.sync(path: directory + "/" + entry.chunk)
-    }
+    try syncQueue.waitForAll()
     let numbers = manifest.entries.map { $0.chunk.replacingOccurrences(of: ".copy", with: "") }
     let makefile =
       "# Chunks of \(datasetName) written by split; read by the Makefile's load phase.\n"

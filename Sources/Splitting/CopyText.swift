@@ -105,7 +105,8 @@ enum CopyText {
 
   /// Returns whether `element` is `NULL` in any letter case, which array input
   /// would read as a null element unless quoted.
-  private static func isNULL(_ element: UnsafeBufferPointer<UInt8>) -> Bool {
+  @inline(__always)
+  static func isNULL(_ element: UnsafeBufferPointer<UInt8>) -> Bool {
     element.count == 4 && element[0] & 0xdf == UInt8(ascii: "N")
       && element[1] & 0xdf == UInt8(ascii: "U") && element[2] & 0xdf == UInt8(ascii: "L")
       && element[3] & 0xdf == UInt8(ascii: "L")
@@ -115,22 +116,40 @@ enum CopyText {
     _ element: UnsafeBufferPointer<UInt8>,
     into output: ByteBuffer
   ) {
-    output.append(UInt8(ascii: "\""))
+    output.count = appendQuotedElement(element, at: output.base + output.count) - output.base
+  }
+
+  /// Writes `element` double-quoted and COPY-escaped at `out`, into room the
+  /// caller has reserved: `"` becomes `\\"` and `\` becomes `\\\\`.
+  ///
+  /// - Returns: The position after the closing quote.
+  static func appendQuotedElement(
+    _ element: UnsafeBufferPointer<UInt8>,
+    at out: UnsafeMutablePointer<UInt8>
+  ) -> UnsafeMutablePointer<UInt8> {
+    var out = out
+    func put(_ byte: UInt8) {
+      out.pointee = byte
+      out += 1
+    }
+    put(UInt8(ascii: "\""))
     for byte in element {
       switch byte {
       case UInt8(ascii: "\""):
-        output.append(UInt8(ascii: "\\"), UInt8(ascii: "\\"))
-        output.append(byte)
+        put(UInt8(ascii: "\\"))
+        put(UInt8(ascii: "\\"))
+        put(byte)
       case UInt8(ascii: "\\"):
-        output.append(UInt8(ascii: "\\"), UInt8(ascii: "\\"))
-        output.append(UInt8(ascii: "\\"), UInt8(ascii: "\\"))
+        for _ in 0..<4 { put(UInt8(ascii: "\\")) }
       case 0x0d, 0x0a:
-        output.append(UInt8(ascii: "\\"), escapeLetter(byte))
+        put(UInt8(ascii: "\\"))
+        put(escapeLetter(byte))
       default:
-        output.append(byte)
+        put(byte)
       }
     }
-    output.append(UInt8(ascii: "\""))
+    put(UInt8(ascii: "\""))
+    return out
   }
 
   @inline(__always)

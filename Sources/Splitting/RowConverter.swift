@@ -12,18 +12,30 @@ package struct RowConverter: Sendable {
   private let types: [ColumnType]
   private let arraySpecialBytes = ArraySpecialBytes.shared
   private let required: [Bool]
+  /// Per column, whether `WordScan.arrayStops` marks the list separator,
+  /// worked out once here rather than for every field.
+  private let marksSeparator: [Bool]
 
   package init(dataset: Dataset) {
     self.dataset = dataset
     self.types = dataset.columns.map(\.type)
     self.required = dataset.columns.map(\.isRequired)
+    let special = ArraySpecialBytes.shared.table
+    self.marksSeparator = dataset.columns.map {
+      guard case .textArray(let separator) = $0.type else { return true }
+      return separator < 0x21 || separator == UInt8(ascii: ",") || special[Int(separator)] != 0
+    }
   }
 
-  /// Returns the maximum output size of a line: four bytes per source byte
-  /// (a quoted backslash in an array), plus an allowance per field for
-  /// braces, quotes and the separator.
+  /// The room `RowScanner` may write past its output cursor: one word.
+  static let scanSlack = 8
+
+  /// Returns the room to reserve for converting a line: four bytes per
+  /// source byte (a quoted backslash in an array), plus an allowance per
+  /// field for braces, quotes and the separator, plus `scanSlack`.
   static func maximumOutputSize(forLineOf length: Int, columns: Int) -> Int {
-    4 * length + 8 * columns + 8
+    // Wrapping arithmetic: a line is at most LineReader.maximumLineLength.
+    4 &* length &+ 8 &* columns &+ 8 &+ scanSlack
   }
 
   /// Appends the COPY form of `line` (without its newline) and a newline to
@@ -32,8 +44,77 @@ package struct RowConverter: Sendable {
   /// A row with the wrong number of fields is rejected for that reason,
   /// even when a value, shifted into another column, is also invalid.
   ///
+  /// The row is first converted in one pass by `RowScanner`. A row that
+  /// the pass does not accept is converted again by
+  /// `convertRuleByRule(_:into:)`, which finds the first broken rule in the
+  /// documented order and words the rejection.
+  ///
   /// - Returns: nil when the row was appended, else the rejection.
+  @inline(__always)
   func convert(_ line: UnsafeBufferPointer<UInt8>, into output: ByteBuffer) -> Rejection? {
+    if convertInOnePass(line, into: output) { return nil }
+    return convertRuleByRule(line, into: output)
+  }
+
+  /// Appends the COPY form of `line` and a newline to `output` in one pass
+  /// with `RowScanner`, or returns false, with `output.count` unchanged,
+  /// when the pass does not accept the row.
+  ///
+  /// It accepts the same rows as `convertRuleByRule(_:into:)` and writes
+  /// the same bytes for them; RowScannerTests compare the two on generated
+  /// rows.
+  @inline(__always)
+  func convertInOnePass(_ line: UnsafeBufferPointer<UInt8>, into output: ByteBuffer) -> Bool {
+    guard let base = line.baseAddress, line.count > 0 else { return false }
+    output.reserve(Self.maximumOutputSize(forLineOf: line.count, columns: types.count))
+    var scanner = RowScanner(line: base, count: line.count, out: output.base + output.count)
+    guard scanRow(&scanner) else { return false }
+    scanner.out.pointee = UInt8(ascii: "\n")
+    output.count = scanner.out + 1 - output.base
+    return true
+  }
+
+  /// Converts every field of the row with `scanner`.
+  ///
+  /// - Returns: Whether the whole row is valid and was written.
+  @inline(__always)
+  private func scanRow(_ scanner: inout RowScanner) -> Bool {
+    for column in 0..<types.count {
+      if column > 0 {
+        guard scanner.nextField() else { return false }
+      }
+      if scanner.copyNull() {
+        if required[column] { return false }
+        continue
+      }
+      let accepted: Bool
+      switch types[column] {
+      case .text: accepted = scanner.copyText()
+      case .year: accepted = scanner.copyInteger(in: 1...9999)
+      case .count: accepted = scanner.copyInteger(in: 0...Int(Int32.max))
+      case .flag: accepted = scanner.copyFlag()
+      case .rating: accepted = scanner.copyRating()
+      case .textArray(let separator):
+        accepted = scanner.copyArray(
+          separator: separator,
+          marksSeparator: marksSeparator[column],
+          special: arraySpecialBytes.table
+        )
+      case .jsonArray: accepted = scanner.copyJSONArray()
+      }
+      guard accepted else { return false }
+    }
+    return scanner.position == scanner.count
+  }
+
+  /// Converts `line` like `convert(_:into:)`, checking one rule at a time:
+  /// UTF-8 over the whole line, then NUL bytes, then each field in turn.
+  ///
+  /// This is the slower reference that defines the rejections.
+  ///
+  /// - Returns: nil when the row was appended, else the rejection.
+  func convertRuleByRule(_ line: UnsafeBufferPointer<UInt8>, into output: ByteBuffer) -> Rejection?
+  {
     guard let base = line.baseAddress, line.count > 0 else {
       return Rejection(reason: "blank line")
     }

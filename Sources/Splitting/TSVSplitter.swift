@@ -5,13 +5,18 @@ import StageKit
 //
 //   input fd --read(2)--> LineReader block (1 MiB, grows only for a longer line)
 //     --memchr '\n'--> one line, in place, CR trimmed
-//     --RowConverter--> COPY text appended to the output ByteBuffer (4 MiB);
-//                       a bad row is rolled back and goes to the rejects file
-//     --flush when the buffer is nearly full or a chunk ends--> chunk file
-//                       (ChunkWriter: .part, SHA-256, fsync, rename) or stdout
+//     --RowConverter (RowScanner, one pass)--> COPY text appended to an
+//                       output ByteBuffer (4 MiB); a bad row is rolled back,
+//                       checked rule by rule and goes to the rejects file
+//     --submit when the buffer is nearly full or a chunk ends--> WriteBehind,
+//                       whose thread writes the chunk file (ChunkWriter:
+//                       .part, SHA-256, rename) or stdout while the next
+//                       buffer fills; three buffers take turns
+//     --ChunkSyncQueue--> fsync of each finished chunk on another thread
 //
-// Memory is the two buffers plus one line's worth of growth; no row
-// allocates on the success path.
+// Memory is the three output buffers and the input block, plus one line's
+// worth of growth; no row allocates on the success path. The conversion
+// itself runs on the calling thread only.
 
 /// The destination of split's COPY text.
 package enum SplitDestination: Sendable {
@@ -34,6 +39,8 @@ package struct SplitSummary: Sendable, Equatable {
 /// Converts one dataset's TSV into PostgreSQL COPY text.
 package final class TSVSplitter {
   static let outputBufferSize = 4 << 20
+  /// Output buffers besides the one being filled: up to two being written.
+  static let writeBufferCount = 2
 
   private let converter: RowConverter
   private let destination: SplitDestination
@@ -70,27 +77,40 @@ package final class TSVSplitter {
   ) throws -> SplitSummary {
     let dataset = converter.dataset
     let reader = LineReader(input: input)
-    let output = ByteBuffer(capacity: Self.outputBufferSize)
     let rejects = try rejectsPath.map { try RejectWriter(path: $0) }
     var chunks: ChunkWriter?
     var rowsPerChunk = Int.max
-    var standardOutput: FileOutput?
+    let sink: any ByteSink
     switch destination {
     case .chunks(let directory, let rows):
-      chunks = try ChunkWriter(directory: directory, datasetName: dataset.name)
-      chunks?.onChunk = onChunk
+      let writer = try ChunkWriter(directory: directory, datasetName: dataset.name)
+      writer.onChunk = onChunk
+      chunks = writer
+      sink = writer
       rowsPerChunk = rows
     case .standardOutput:
-      standardOutput = FileOutput.standardOutput()
+      sink = FileOutput.standardOutput()
+    }
+    let writer = WriteBehind(
+      sink: sink,
+      bufferCount: Self.writeBufferCount,
+      capacity: Self.outputBufferSize
+    )
+    let output = ByteBuffer(capacity: Self.outputBufferSize)
+
+    // Hands the bytes over in an empty pool buffer, so that `output` stays
+    // one object that the per-line code holds without reference counting.
+    func flush() throws {
+      let full = try writer.takeEmptyBuffer()
+      full.swapContents(with: output)
+      writer.submit(full)
     }
 
-    func flush() throws {
-      if let chunks {
-        try chunks.write(output.bytes)
-      } else {
-        try standardOutput?.write(output.bytes)
+    func endChunk(firstLine: Int, lastLine: Int, rows: Int) throws {
+      guard let chunks else { return }
+      try writer.enqueue {
+        try chunks.endChunk(firstLine: firstLine, lastLine: lastLine, rows: rows)
       }
-      output.count = 0
     }
 
     var summary = SplitSummary()
@@ -100,46 +120,54 @@ package final class TSVSplitter {
     var sawHeader = false
     let columnCount = dataset.columns.count
 
-    try reader.forEachLine { line, lineNumber in
-      guard sawHeader else {
-        try Self.checkHeader(line, dataset: dataset, path: input.name)
-        sawHeader = true
-        return
-      }
-      summary.rowsRead += 1
-      let needed = RowConverter.maximumOutputSize(forLineOf: line.count, columns: columnCount)
-      if output.freeSpace < needed { try flush() }
-
-      if let rejection = converter.convert(line, into: output) {
-        guard let rejects else {
-          throw SplitError.invalidRow(path: input.name, line: lineNumber, rejection: rejection)
+    do {
+      try reader.forEachLine { line, lineNumber in
+        guard sawHeader else {
+          try Self.checkHeader(line, dataset: dataset, path: input.name)
+          sawHeader = true
+          return
         }
-        try rejects.write(line: lineNumber, rejection: rejection, row: line)
-        summary.rowsRejected += 1
-        return
+        summary.rowsRead += 1
+        let needed = RowConverter.maximumOutputSize(forLineOf: line.count, columns: columnCount)
+        if output.freeSpace < needed { try flush() }
+
+        if let rejection = converter.convert(line, into: output) {
+          guard let rejects else {
+            throw SplitError.invalidRow(path: input.name, line: lineNumber, rejection: rejection)
+          }
+          try rejects.write(line: lineNumber, rejection: rejection, row: line)
+          summary.rowsRejected += 1
+          return
+        }
+
+        summary.rowsWritten += 1
+        if rowsInChunk == 0 { chunkFirstLine = lineNumber }
+        chunkLastLine = lineNumber
+        rowsInChunk += 1
+        if rowsInChunk == rowsPerChunk {
+          try flush()
+          try endChunk(firstLine: chunkFirstLine, lastLine: chunkLastLine, rows: rowsInChunk)
+          rowsInChunk = 0
+        }
+        if summary.rowsRead % 1024 == 0 {
+          summary.bytesRead = reader.bytesRead
+          progress(summary)
+        }
       }
 
-      summary.rowsWritten += 1
-      if rowsInChunk == 0 { chunkFirstLine = lineNumber }
-      chunkLastLine = lineNumber
-      rowsInChunk += 1
-      if rowsInChunk == rowsPerChunk, let chunks {
-        try flush()
-        try chunks.endChunk(firstLine: chunkFirstLine, lastLine: chunkLastLine, rows: rowsInChunk)
-        rowsInChunk = 0
+      guard sawHeader else {
+        throw SplitError.emptyInput(path: input.name, dataset: dataset.name)
       }
-      if summary.rowsRead % 1024 == 0 {
-        summary.bytesRead = reader.bytesRead
-        progress(summary)
-      }
+      try flush()
+      try endChunk(firstLine: chunkFirstLine, lastLine: chunkLastLine, rows: rowsInChunk)
+    } catch {
+      // Let the writer thread finish first, so that releasing the chunk
+      // writer then removes the open chunk's part file.
+      try? writer.drain()
+      throw error
     }
-
-    guard sawHeader else {
-      throw SplitError.emptyInput(path: input.name, dataset: dataset.name)
-    }
-    try flush()
+    try writer.drain()
     if let chunks {
-      try chunks.endChunk(firstLine: chunkFirstLine, lastLine: chunkLastLine, rows: rowsInChunk)
       try chunks.finish()
       summary.chunks = chunks.manifest.entries.count
     }
