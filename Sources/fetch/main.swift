@@ -5,7 +5,9 @@ import StageKit
 
 let tool = Tool(
   name: "fetch",
-  synopsis: "fetch URL [-o FILE] [--retries N] [--stall-timeout SECONDS] [--sha256 HEX]",
+  synopsis:
+    "fetch URL [-o FILE] [--retries N] [--retry-delay SECONDS] [--stall-timeout SECONDS] "
+    + "[--sha256 HEX]",
   help: """
     usage: fetch URL [-o FILE] [--retries N] [--retry-delay SECONDS]
                  [--stall-timeout SECONDS] [--sha256 HEX] [--progress | --quiet]

@@ -25,8 +25,9 @@ let tool = Tool(
     66 missing input, 73 cannot create output, 74 read or write error,
     130 interrupted
 
-    example:
-      inflate work/download/name.basics.tsv.gz | head
+    examples:
+      inflate --test work/download/name.basics.tsv.gz
+      inflate work/download/name.basics.tsv.gz | wc -l
     """,
   options: [
     OptionSpec("--output", alias: "-o", takesValue: true), OptionSpec("--test", alias: "-t"),

@@ -31,10 +31,10 @@ let tool = Tool(
     variables (PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD) and ~/.pgpass.
 
     options:
-      --dataset NAME  the chunks' dataset (\(datasetNames)); default: the
-                      name of the first chunk's directory (with --manifest
-                      FILE, of FILE's directory) when it is one, else
-                      name.basics
+      --dataset NAME  the chunks' dataset; default: the name of the first
+                      chunk's directory (with --manifest FILE, of FILE's
+                      directory) when it is one, else name.basics. One of:
+                      \(datasetNames)
       --table NAME    the target table (default: the dataset with '.' as '_',
                       such as name_basics); quoted, so any name is safe
       --create        create the table (and the ledger) if missing; with no
@@ -64,6 +64,8 @@ let tool = Tool(
     exit status: 0 done (rejected rows set aside), 64 usage, 65 a chunk was refused
     or had more rejected rows than --max-rejects allows,
     66 missing chunk, 69 server unreachable or access denied,
+    70 any other server error, 73 cannot create the rejects file,
+    74 read or write error,
     75 connection lost or transaction conflict (safe to retry), 130 interrupted
 
     examples:

@@ -18,10 +18,11 @@ let tool = Tool(
     checked: field count, UTF-8, and each value against its column type.
 
     options:
-      --dataset NAME    the dataset: \(datasetNames)
+      --dataset NAME    the dataset, one of:
+                        \(datasetNames)
       --out DIR         write chunk files DIR/000001.copy ..., then
                         DIR/chunks.mk and DIR/manifest.tsv (chunk, first
-                        source line, rows, sha256)
+                        source line, rows, sha256, last source line)
       --rows N          rows per chunk file (default 100000)
       --list-chunks     with --out, also print each chunk's manifest line to
                         standard output as soon as the chunk is written, with
