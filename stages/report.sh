@@ -140,7 +140,11 @@ cmd_summary() {
     fi
     total_now=$((total_now + rows_now))
     if ((loaded_now == 0 && loaded == chunks)); then
-      echo "  nothing to load: all $chunks chunks of $name were already loaded"
+      if ((chunks == 1)); then
+        echo "  nothing to load: the one chunk of $name was already loaded"
+      else
+        echo "  nothing to load: all $chunks chunks of $name were already loaded"
+      fi
     else
       printf '  %s: %d of %d chunks loaded by this run, %d already loaded, %s%d pending\n' \
         "$name" "$loaded_now" "$chunks" "$((loaded - loaded_now))" "$(describe_failed)" \

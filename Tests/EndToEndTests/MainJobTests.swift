@@ -102,6 +102,15 @@ struct MainJobTests {
     let source = try String(contentsOfFile: Self.sample, encoding: .utf8)
       .split(separator: "\n").dropFirst().map(String.init).sorted()
     #expect(try Self.exportAsSource(database, table: "name_basics") == source)
+
+    let again = try setup.make()
+    #expect(again.status == 0, "\(again.transcript)")
+    #expect(
+      again.standardOutput.contains(
+        "nothing to load: the one chunk of name.basics was already loaded"
+      ),
+      "\(again.transcript)"
+    )
   }
 
   @Test("pipe of the four tools gives the same table")
@@ -167,7 +176,10 @@ struct MainJobTests {
 
     let again = try setup.make(["CHUNK_ROWS=100"])
     #expect(again.status == 0, "\(again.transcript)")
-    #expect(again.standardOutput.contains("nothing to load"), "\(again.transcript)")
+    #expect(
+      again.standardOutput.contains("nothing to load: all 10 chunks of name.basics were already"),
+      "\(again.transcript)"
+    )
     #expect(!again.standardError.contains("loaded"), "\(again.transcript)")
 
     // Load the same chunks into a fresh database with chunk 4 unreadable
