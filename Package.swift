@@ -8,12 +8,13 @@ let package = Package(
     .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
     .systemLibrary(name: "CCrypto", path: "Sources/CCrypto"),
     .target(name: "CLinux"),
+    .target(name: "CScan"),
 
     .target(name: "StageKit", dependencies: ["CCrypto", "CLinux"]),
     .target(name: "Datasets"),
     .target(name: "Fetching", dependencies: ["StageKit"]),
     .target(name: "Inflating", dependencies: ["StageKit", "CZlib"]),
-    .target(name: "Splitting", dependencies: ["StageKit", "Datasets"]),
+    .target(name: "Splitting", dependencies: ["StageKit", "Datasets", "CScan"]),
     .target(name: "Loading", dependencies: ["StageKit", "Datasets", "CLibPQ"]),
 
     .executableTarget(name: "fetch", dependencies: ["StageKit", "Fetching"]),
@@ -22,7 +23,7 @@ let package = Package(
     .executableTarget(name: "load", dependencies: ["StageKit", "Datasets", "Loading"]),
 
     .testTarget(name: "StageKitTests", dependencies: ["StageKit"]),
-    .testTarget(name: "SplittingTests", dependencies: ["Splitting", "Datasets"]),
+    .testTarget(name: "SplittingTests", dependencies: ["Splitting", "Datasets", "CScan"]),
     .testTarget(name: "LoadingTests", dependencies: ["Loading"]),
     .testTarget(name: "InflatingTests", dependencies: ["Inflating", "StageKit", "CZlib"]),
     .target(name: "TestSupport", path: "Tests/TestSupport"),

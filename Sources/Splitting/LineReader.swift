@@ -7,9 +7,15 @@ import StageKit
 /// CRLF files read like LF files. The last line needs no newline. A line
 /// that does not fit the buffer makes the buffer grow, up to
 /// `maximumLineLength`.
+///
+/// At least `readablePastLine` bytes after each line handed out may be
+/// read: they are the rest of the buffer (the newline, the next lines) or
+/// zero bytes of padding after its end. The first of them is LF, CR (of a
+/// CRLF) or, after the last line, NUL.
 final class LineReader {
   static let blockSize = 1 << 20
   static let maximumLineLength = 64 << 20
+  static let readablePastLine = 16
 
   private let input: FileInput
   private var storage: UnsafeMutablePointer<UInt8>
@@ -20,7 +26,15 @@ final class LineReader {
   init(input: FileInput) {
     self.input = input
     capacity = Self.blockSize
-    storage = .allocate(capacity: capacity)
+    storage = Self.allocateStorage(capacity: capacity)
+  }
+
+  /// Allocates room for `capacity` bytes of input and `readablePastLine`
+  /// zero bytes after them.
+  private static func allocateStorage(capacity: Int) -> UnsafeMutablePointer<UInt8> {
+    let storage = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity + readablePastLine)
+    (storage + capacity).initialize(repeating: 0, count: readablePastLine)
+    return storage
   }
 
   deinit {
@@ -62,7 +76,7 @@ final class LineReader {
         guard capacity < Self.maximumLineLength else {
           throw SplitError.lineTooLong(line: lineNumber + 1, limit: Self.maximumLineLength)
         }
-        let larger = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity * 2)
+        let larger = Self.allocateStorage(capacity: capacity * 2)
         larger.update(from: storage, count: capacity)
         storage.deallocate()
         storage = larger
@@ -77,6 +91,9 @@ final class LineReader {
       let count = try input.read(into: free)
       bytesRead += count
       end += count
+      // The NUL after the input read so far ends a last line that has no
+      // newline. When the buffer is full, it goes into the padding.
+      storage[end] = 0
       if count == 0 { atEndOfInput = true }
     }
   }

@@ -27,8 +27,8 @@ package struct RowConverter: Sendable {
     }
   }
 
-  /// The room `RowScanner` may write past its output cursor: one word.
-  static let scanSlack = 8
+  /// The room `RowScanner` may write past its output cursor: one 16-byte block.
+  static let scanSlack = 16
 
   /// Returns the room to reserve for converting a line: four bytes per
   /// source byte (a quoted backslash in an array), plus an allowance per
@@ -49,10 +49,21 @@ package struct RowConverter: Sendable {
   /// `convertRuleByRule(_:into:)`, which finds the first broken rule in the
   /// documented order and words the rejection.
   ///
+  /// - Parameters:
+  ///   - line: The row, without its newline.
+  ///   - readablePastEnd: How many bytes after `line` may be read (but are
+  ///     not part of it), which lets the scan load 16 bytes at a time up to
+  ///     the line's end. When it is above zero, the byte right after `line`
+  ///     must be LF, CR or NUL.
+  ///   - output: The buffer to append to.
   /// - Returns: nil when the row was appended, else the rejection.
   @inline(__always)
-  func convert(_ line: UnsafeBufferPointer<UInt8>, into output: ByteBuffer) -> Rejection? {
-    if convertInOnePass(line, into: output) { return nil }
+  func convert(
+    _ line: UnsafeBufferPointer<UInt8>,
+    readablePastEnd: Int = 0,
+    into output: ByteBuffer
+  ) -> Rejection? {
+    if convertInOnePass(line, readablePastEnd: readablePastEnd, into: output) { return nil }
     return convertRuleByRule(line, into: output)
   }
 
@@ -64,10 +75,19 @@ package struct RowConverter: Sendable {
   /// the same bytes for them; RowScannerTests compare the two on generated
   /// rows.
   @inline(__always)
-  func convertInOnePass(_ line: UnsafeBufferPointer<UInt8>, into output: ByteBuffer) -> Bool {
+  func convertInOnePass(
+    _ line: UnsafeBufferPointer<UInt8>,
+    readablePastEnd: Int = 0,
+    into output: ByteBuffer
+  ) -> Bool {
     guard let base = line.baseAddress, line.count > 0 else { return false }
     output.reserve(Self.maximumOutputSize(forLineOf: line.count, columns: types.count))
-    var scanner = RowScanner(line: base, count: line.count, out: output.base + output.count)
+    var scanner = RowScanner(
+      line: base,
+      count: line.count,
+      readablePastEnd: readablePastEnd,
+      out: output.base + output.count
+    )
     guard scanRow(&scanner) else { return false }
     scanner.out.pointee = UInt8(ascii: "\n")
     output.count = scanner.out + 1 - output.base

@@ -1,13 +1,17 @@
+import CScan
 import Glibc
 
 /// A cursor over one TSV line and one output position: the single pass that
 /// checks and converts a row while reading each byte once.
 ///
-/// Values are scanned eight bytes at a time with `WordScan`. Each word is
-/// stored to the output before the scan has found where the value ends.
-/// The output cursor then advances only over the bytes that belong to the
-/// value, so plain ASCII runs cost one load and one store per eight bytes. The
-/// scan stops at the bytes that need work: a tab ends the value, a
+/// Text and list values are scanned 16 bytes at a time with the SSE2
+/// routines of `CScan` while 16 bytes are readable, and eight at a time
+/// with `WordScan` after that. A block may reach past the line's end,
+/// because the byte there (LF, CR or NUL) stops every scan. Each block or
+/// word is stored to the output before the scan has found where the value
+/// ends. The output cursor then advances only over the bytes that belong
+/// to the value, so plain ASCII runs cost one load and one store per block.
+/// The scan stops at the bytes that need work: a tab ends the value, a
 /// backslash or CR gets its COPY escape, a non-ASCII byte has its UTF-8
 /// sequence checked and copied.
 ///
@@ -17,7 +21,7 @@ import Glibc
 /// row's output and runs the rule-by-rule checks, which find and word the
 /// rejection.
 ///
-/// - Important: Each store writes up to eight bytes past the output cursor,
+/// - Important: Each store writes up to 16 bytes past the output cursor,
 ///   so the output needs `RowConverter.scanSlack` bytes of room beyond the
 ///   row's maximum size.
 ///
@@ -26,12 +30,26 @@ import Glibc
 struct RowScanner {
   let line: UnsafePointer<UInt8>
   let count: Int
+  /// The number of bytes from `line` that may be read: `count`, plus the
+  /// readable bytes that follow the line in its buffer.
+  let readable: Int
   var position = 0
   var out: UnsafeMutablePointer<UInt8>
 
-  init(line: UnsafePointer<UInt8>, count: Int, out: UnsafeMutablePointer<UInt8>) {
+  /// Creates a scanner of `line[0..<count]` that writes to `out`.
+  ///
+  /// - Precondition: When `readablePastEnd` is above zero, `line[count]` is
+  ///   LF, CR or NUL, so that every scan stops at the line's end.
+  init(
+    line: UnsafePointer<UInt8>,
+    count: Int,
+    readablePastEnd: Int = 0,
+    out: UnsafeMutablePointer<UInt8>
+  ) {
+    assert(readablePastEnd == 0 || [0x00, 0x0a, 0x0d].contains(line[count]))
     self.line = line
     self.count = count
+    self.readable = count &+ readablePastEnd
     self.out = out
   }
 
@@ -73,15 +91,28 @@ struct RowScanner {
   @inline(__always)
   mutating func copyText() -> Bool {
     while position < count {
-      let word = WordScan.load(line, at: position, count: count)
-      UnsafeMutableRawPointer(out).storeBytes(of: word, as: UInt64.self)
-      let stops = WordScan.textStops(word)
-      guard stops != 0 else {
-        position &+= 8
-        out += 8
-        continue
+      let plain: Int
+      if position &+ 16 <= readable {
+        let stops = stageload_copy16_text_stops(out, line + position)
+        guard stops != 0 else {
+          position &+= 16
+          out += 16
+          continue
+        }
+        plain = stops.trailingZeroBitCount
+      } else {
+        // Fewer than 16 readable bytes go eight at a time, because
+        // `WordScan.load` reads nothing past the end.
+        let word = WordScan.load(line, at: position, count: count)
+        UnsafeMutableRawPointer(out).storeBytes(of: word, as: UInt64.self)
+        let stops = WordScan.textStops(word)
+        guard stops != 0 else {
+          position &+= 8
+          out += 8
+          continue
+        }
+        plain = WordScan.firstMarkedLane(stops)
       }
-      let plain = WordScan.firstMarkedLane(stops)
       position &+= plain
       out += plain
       guard position < count else { break }
@@ -163,13 +194,27 @@ struct RowScanner {
     var elementStart = index
 
     scan: while index < count {
-      let word = WordScan.load(line, at: index, count: count)
-      UnsafeMutableRawPointer(cursor).storeBytes(of: word, as: UInt64.self)
-      var marks = WordScan.listCandidates(word)
+      // A 16-byte block has one mask bit per lane, and a word marks a
+      // lane with its high bit, so that marks are eight bits apart.
+      var marks: UInt64
+      let width: Int
+      let laneShift: Int
+      if index &+ 16 <= readable {
+        marks = UInt64(stageload_copy16_list_candidates(cursor, line + index))
+        width = 16
+        laneShift = 0
+      } else {
+        let word = WordScan.load(line, at: index, count: count)
+        UnsafeMutableRawPointer(cursor).storeBytes(of: word, as: UInt64.self)
+        marks = WordScan.listCandidates(word)
+        width = 8
+        laneShift = 3
+      }
       while marks != 0 {
-        let lane = WordScan.firstMarkedLane(marks)
+        let lane = marks.trailingZeroBitCount &>> laneShift
         let at = index &+ lane
-        // The zero lanes past the end are marked too.
+        // The byte at the end is marked too: a word's lanes past the end
+        // are zero, and a block reads the LF, CR or NUL there.
         guard at < count else {
           cursor += count &- index
           index = count
@@ -187,8 +232,8 @@ struct RowScanner {
         }
         marks &= marks &- 1
       }
-      index &+= 8
-      cursor += 8
+      index &+= width
+      cursor += width
     }
 
     position = index
@@ -233,16 +278,27 @@ struct RowScanner {
       let elementOut = out
       var needsQuotes = false
       scan: while position < count {
-        let word = WordScan.load(line, at: position, count: count)
-        UnsafeMutableRawPointer(out).storeBytes(of: word, as: UInt64.self)
-        var stops = WordScan.arrayStops(word)
-        if !marksSeparator { stops |= WordScan.equal(word, separator) }
-        guard stops != 0 else {
-          position &+= 8
-          out += 8
-          continue
+        let plain: Int
+        if position &+ 16 <= readable {
+          let stops = stageload_copy16_array_stops(out, line + position, separator)
+          guard stops != 0 else {
+            position &+= 16
+            out += 16
+            continue
+          }
+          plain = stops.trailingZeroBitCount
+        } else {
+          let word = WordScan.load(line, at: position, count: count)
+          UnsafeMutableRawPointer(out).storeBytes(of: word, as: UInt64.self)
+          var stops = WordScan.arrayStops(word)
+          if !marksSeparator { stops |= WordScan.equal(word, separator) }
+          guard stops != 0 else {
+            position &+= 8
+            out += 8
+            continue
+          }
+          plain = WordScan.firstMarkedLane(stops)
         }
-        let plain = WordScan.firstMarkedLane(stops)
         position &+= plain
         out += plain
         guard position < count else { break }

@@ -131,7 +131,12 @@ package final class TSVSplitter {
         let needed = RowConverter.maximumOutputSize(forLineOf: line.count, columns: columnCount)
         if output.freeSpace < needed { try flush() }
 
-        if let rejection = converter.convert(line, into: output) {
+        let rejection = converter.convert(
+          line,
+          readablePastEnd: LineReader.readablePastLine,
+          into: output
+        )
+        if let rejection {
           guard let rejects else {
             throw SplitError.invalidRow(path: input.name, line: lineNumber, rejection: rejection)
           }

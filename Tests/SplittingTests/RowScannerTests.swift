@@ -9,11 +9,41 @@ private struct Conversion: Equatable {
   var output: [UInt8]?
 }
 
-/// Converts `line` with the one-pass scanner only.
+/// Converts `line` with the one-pass scanner only, reading nothing past
+/// the line's end.
+///
+/// It also converts the line followed by readable bytes, as `LineReader`
+/// hands lines out: LF, CR or NUL, then plain letters and bytes that some
+/// scans stop at. It records a failure when the results differ.
 private func convertInOnePass(_ line: [UInt8], dataset: Dataset) -> Conversion {
+  let unpadded = convertInOnePass(line, readablePastEnd: 0, dataset: dataset)
+  let rest: [UInt8] = bytes("abc\t,{\"") + [0x0d, 0xff, 0x20, 0x7d, 0x5c, 0x00, 0x80, 0x61]
+  for end: UInt8 in [0x0a, 0x0d, 0x00] {
+    let padded = convertInOnePass(
+      line + [end] + rest,
+      readablePastEnd: 1 + rest.count,
+      dataset: dataset
+    )
+    #expect(padded == unpadded, "with byte \(end) and more after the line")
+  }
+  return unpadded
+}
+
+/// Converts the first `bytes.count - readablePastEnd` bytes of `bytes`
+/// with the one-pass scanner, which may read the rest.
+private func convertInOnePass(
+  _ bytes: [UInt8],
+  readablePastEnd: Int,
+  dataset: Dataset
+) -> Conversion {
   let output = ByteBuffer(capacity: 16)
-  let accepted = line.withUnsafeBufferPointer {
-    RowConverter(dataset: dataset).convertInOnePass($0, into: output)
+  let accepted = bytes.withUnsafeBufferPointer {
+    let line = UnsafeBufferPointer(rebasing: $0[..<($0.count - readablePastEnd)])
+    return RowConverter(dataset: dataset).convertInOnePass(
+      line,
+      readablePastEnd: readablePastEnd,
+      into: output
+    )
   }
   guard accepted else { return Conversion(output: output.count == 0 ? nil : [0xff]) }
   return Conversion(output: Array(output.bytes))
@@ -374,6 +404,39 @@ private struct SeededGenerator: RandomNumberGenerator {
     let expected =
       "nm1\t12345678\\\\x\\r\t1900\t\\N\t{abcdefgh,12345678}\t{\"null\",abcdefg,\u{e9}}\n"
     #expect(convertInOnePass(line, dataset: .nameBasics).output == bytes(expected))
+  }
+
+  @Test("stop bytes at every block position")
+  func stopBytesAtEveryPosition() {
+    // A byte that stops a scan goes at each position of text and list
+    // values of 1 to 40 bytes. It so falls in every lane of a 16-byte
+    // block, in a word after the blocks, and on both sides of a boundary.
+    let stops: [[UInt8]] = [
+      [0x5c], [0x0d], [0x2c], [0x22], [0x7b], [0x20], [0x21], [0x00], [0x01], [0x80],
+      [0xc3, 0xa9], bytes("NULL"),
+    ]
+    var disagreements: [String] = []
+    for length in 1...40 {
+      for position in 0..<length {
+        for stop in stops {
+          var value = [UInt8](repeating: UInt8(ascii: "a"), count: length)
+          value.replaceSubrange(position..<min(length, position + stop.count), with: stop)
+          let lines = [
+            person(name: value),
+            person(professions: value),
+            person(titles: value),
+            person(name: value, professions: value + bytes(",x"), titles: bytes("y,") + value),
+          ]
+          for line in lines {
+            let onePass = convertInOnePass(line, dataset: .nameBasics)
+            if onePass != convertRuleByRule(line, dataset: .nameBasics) {
+              disagreements.append(String(decoding: line, as: UTF8.self).debugDescription)
+            }
+          }
+        }
+      }
+    }
+    #expect(disagreements.isEmpty)
   }
 
   @Test("lines across the read buffer")
