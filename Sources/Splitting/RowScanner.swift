@@ -4,12 +4,12 @@ import Glibc
 /// A cursor over one TSV line and one output position: the single pass that
 /// checks and converts a row while reading each byte once.
 ///
-/// Text and list values are scanned 16 bytes at a time with the SSE2
-/// routines of `CScan` while 16 bytes are readable, and eight at a time
-/// with `WordScan` after that. A block may reach past the line's end,
-/// because the byte there (LF, CR or NUL) stops every scan. Each block or
-/// word is stored to the output before the scan has found where the value
-/// ends. The output cursor then advances only over the bytes that belong
+/// On x86-64, text and list values are scanned 16 bytes at a time with the
+/// SSE2 routines of `CScan` while 16 bytes are readable, and eight at a
+/// time with `WordScan` after that. Other targets use `WordScan` only. A
+/// block may reach past the line's end, because the byte there (LF, CR or
+/// NUL) stops every scan. Each block or word is stored to the output
+/// before the scan has found where the value ends. The output cursor then advances only over the bytes that belong
 /// to the value, so plain ASCII runs cost one load and one store per block.
 /// The scan stops at the bytes that need work: a tab ends the value, a
 /// backslash or CR gets its COPY escape, a non-ASCII byte has its UTF-8
@@ -30,8 +30,10 @@ import Glibc
 struct RowScanner {
   let line: UnsafePointer<UInt8>
   let count: Int
-  /// The number of bytes from `line` that may be read: `count`, plus the
-  /// readable bytes that follow the line in its buffer.
+  /// The count of bytes from `line` that the 16-byte scans may read.
+  ///
+  /// It is `count` plus the readable bytes that follow the line in its
+  /// buffer, or zero on targets where those scans are not used.
   let readable: Int
   var position = 0
   var out: UnsafeMutablePointer<UInt8>
@@ -49,7 +51,13 @@ struct RowScanner {
     assert(readablePastEnd == 0 || [0x00, 0x0a, 0x0d].contains(line[count]))
     self.line = line
     self.count = count
-    self.readable = count &+ readablePastEnd
+    #if arch(x86_64)
+      self.readable = count &+ readablePastEnd
+    #else
+      // On other targets the CScan functions are per-byte loops, so the
+      // 8-byte word scan does all the work.
+      self.readable = 0
+    #endif
     self.out = out
   }
 
