@@ -19,9 +19,9 @@ struct ChunkedDecoder {
     case finished
   }
 
-  /// The longest size line or trailer line accepted, in bytes.
+  /// The maximum length of a size line or trailer line, in bytes.
   static let maximumLineLength = 4096
-  /// The most trailer bytes accepted after the last chunk.
+  /// The maximum number of trailer bytes after the last chunk.
   static let maximumTrailerLength = 64 << 10
 
   private var state = State.size

@@ -167,7 +167,7 @@ struct ParsedResponseHead: Equatable {
     return "'" + text(shown[...]) + (line.count > 80 ? "..." : "") + "'"
   }
 
-  /// Whether `byte` may appear in a field name (RFC 9110 `tchar`).
+  /// Returns whether `byte` may appear in a field name (RFC 9110 `tchar`).
   private static func isTokenCharacter(_ byte: UInt8) -> Bool {
     switch byte {
     case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),

@@ -12,8 +12,9 @@ import StageKit
 /// itself over loopback. The bytes come back from the page cache, in reads
 /// of at most 1 MiB into one buffer.
 ///
-/// `reset()` follows a truncation to zero. A generation number tells the
-/// thread to start over, and a block read before the reset is dropped.
+/// `reset()` follows a truncation to zero. It increments a generation
+/// number, which makes the thread start over and drop a block it read
+/// before the reset.
 final class PartHasher: @unchecked Sendable {
   private static let blockSize = 1 << 20
 

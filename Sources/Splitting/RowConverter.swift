@@ -47,7 +47,7 @@ package struct RowConverter: Sendable {
   /// The row is first converted in one pass by `RowScanner`. A row that
   /// the pass does not accept is converted again by
   /// `convertRuleByRule(_:into:)`, which finds the first broken rule in the
-  /// documented order and words the rejection.
+  /// documented order and writes the rejection's message.
   ///
   /// - Parameters:
   ///   - line: The row, without its newline.

@@ -238,31 +238,28 @@ func startLoad(
   let jobs = try parseJobs(arguments)
 
   let target = arguments.has("--staging") ? Publisher.stagingName(of: table) : table
-  let loader = try CopyLoader(
-    connection: try Connection.fromEnvironment(),
-    dataset: dataset,
-    tableName: target
-  )
+  let settings = (maximumRejects: maximumRejects, rejectsPath: rejectsPath)
+  let makeLoader = { @Sendable in
+    let loader = try CopyLoader(
+      connection: try Connection.fromEnvironment(),
+      dataset: dataset,
+      tableName: target
+    )
+    loader.maximumRejects = settings.maximumRejects
+    loader.rejectsPath = settings.rejectsPath
+    return loader
+  }
+  let loader = try makeLoader()
   if arguments.has("--staging") && arguments.has("--create") {
     try loader.recreate()
   } else {
     try loader.prepare(createTable: arguments.has("--create"))
   }
 
-  let settings = (maximumRejects: maximumRejects, rejectsPath: rejectsPath)
   let reporter = tool
   let pool = ParallelLoad(
     jobs: jobs,
-    makeLoader: {
-      let loader = try CopyLoader(
-        connection: try Connection.fromEnvironment(),
-        dataset: dataset,
-        tableName: target
-      )
-      loader.maximumRejects = settings.maximumRejects
-      loader.rejectsPath = settings.rejectsPath
-      return loader
-    },
+    makeLoader: makeLoader,
     report: { report in
       guard !quiet, case .finished(let job, let outcome, let seconds) = report else { return }
       for line in describe(
@@ -340,34 +337,25 @@ func runLoad(_ arguments: Arguments) throws {
   }
 
   var listed = 0
-  if let manifest, manifest == "-" {
-    // The chunks' dataset is known only from the first line, so the load
-    // starts there. Chunk names are relative to the current directory.
+  if let manifest {
+    // Chunk names in a manifest file are relative to its directory, and
+    // its directory names the dataset. On standard input they are relative
+    // to the current directory, and the load starts at the first line,
+    // whose chunk's directory names the dataset.
+    var directory = ""
+    if manifest != "-" {
+      directory = URL(fileURLWithPath: manifest).deletingLastPathComponent().path + "/"
+      _ = try running(firstChunk: manifest)
+    }
     let input = try FileInput(path: manifest)
     do {
       try Manifest.forEachEntry(in: input) { entry in
-        try running(firstChunk: entry.chunk).pool.add(
-          ChunkJob(path: entry.chunk, manifestEntry: entry)
-        )
+        let path = entry.chunk.hasPrefix("/") ? entry.chunk : directory + entry.chunk
+        try running(firstChunk: path).pool.add(ChunkJob(path: path, manifestEntry: entry))
         listed += 1
       }
     } catch {
       _ = load?.pool.finish()
-      throw error
-    }
-  } else if let manifest {
-    // Chunk names are relative to the manifest's directory.
-    let pool = try running(firstChunk: manifest).pool
-    let input = try FileInput(path: manifest)
-    let directory = URL(fileURLWithPath: manifest).deletingLastPathComponent().path + "/"
-    do {
-      try Manifest.forEachEntry(in: input) { entry in
-        let path = entry.chunk.hasPrefix("/") ? entry.chunk : directory + entry.chunk
-        pool.add(ChunkJob(path: path, manifestEntry: entry))
-        listed += 1
-      }
-    } catch {
-      _ = pool.finish()
       throw error
     }
   } else {

@@ -65,7 +65,7 @@ struct ChunkStreamTests {
     #expect(try database.scalar("SELECT count(*) FROM name_basics") == "999")
   }
 
-  @Test("a failed load reads the list to its end, so split finishes")
+  @Test("failed load drains the list")
   func failedLoadDrainsList() throws {
     guard Harness.checkAvailable() else { return }
     let database = try TestDatabase()
@@ -88,7 +88,7 @@ struct ChunkStreamTests {
     #expect(FileManager.default.fileExists(atPath: directory + "/chunks/manifest.tsv"))
   }
 
-  @Test("an unreachable server still lets split finish")
+  @Test("unreachable server drains the list")
   func unreachableServerDrainsList() throws {
     guard Harness.checkAvailable() else { return }
     let database = try TestDatabase()
@@ -109,7 +109,7 @@ struct ChunkStreamTests {
     #expect(FileManager.default.fileExists(atPath: directory + "/chunks/manifest.tsv"))
   }
 
-  @Test("a malformed list line still drains the list")
+  @Test("malformed list line drains the list")
   func malformedLineDrainsList() throws {
     guard Harness.checkAvailable() else { return }
     let database = try TestDatabase()
@@ -158,7 +158,7 @@ struct ChunkStreamTests {
     #expect(try database.scalar("SELECT to_regclass('name_basics') IS NULL") == "t")
   }
 
-  @Test("split goes on when its list's reader is gone")
+  @Test("split outlives its list reader")
   func listReaderGone() throws {
     guard Harness.checkAvailable() else { return }
     let directory = try Harness.temporaryDirectory("stream-reader-gone")
@@ -219,7 +219,7 @@ struct ChunkStreamTests {
     #expect(try database.scalar("SELECT count(*) FROM name_basics") == "500")
   }
 
-  @Test("option combinations that make no sense are usage errors")
+  @Test("conflicting options are usage errors")
   func usageErrors() throws {
     guard Harness.checkAvailable() else { return }
     let cases: [[String]] = [

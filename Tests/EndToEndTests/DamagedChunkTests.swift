@@ -26,8 +26,8 @@ struct DamagedChunkTests {
       [.modificationDate: attributes[.modificationDate] as Any],
       ofItemAtPath: chunk
     )
-    // The split step loads chunks as they are written and marks them; take
-    // chunk 4's marker away, as if that early load had failed on it, so
+    // The split step loads chunks as they are written and marks them. Chunk
+    // 4's marker is taken away, as if that early load had failed on it, so
     // that the load stage reads the damaged file.
     try FileManager.default.removeItem(atPath: setup.work + "/loaded/name.basics/000004.ok")
 

@@ -139,7 +139,7 @@ struct MainJobTests {
     #expect(try database.scalar(difference) == "0")
   }
 
-  @Test("chunks load during the split, and the load stage only publishes")
+  @Test("chunks load during the split")
   func chunksLoadDuringSplit() throws {
     guard Harness.checkAvailable() else { return }
     let setup = try Setup()

@@ -410,8 +410,8 @@ struct FetchCommandTests {
   @Test("slow reader pauses URLSession through a proxy")
   func slowReaderPausesProxied() throws {
     let server = try server
-    // The fault server stands in for the proxy, so the made-up host is
-    // never resolved.
+    // The fault server acts as the proxy, so the made-up host is never
+    // resolved.
     let url = "http://proxied.invalid/large.bin?id=\(id)"
     let status = try fetchToSlowReader(
       url,

@@ -78,7 +78,7 @@ let row3 = "nm3\tC\t1950\t2000\tactress,writer\ttt2,tt3\n"
     )
   }
 
-  @Test("each chunk is announced when its file is complete, before the manifest")
+  @Test("chunks announced before the manifest")
   func chunksAnnounced() throws {
     let workspace = try Workspace()
     let input = try workspace.write(header + row1 + row2 + row3, to: "in.tsv")

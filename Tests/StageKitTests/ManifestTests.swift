@@ -71,7 +71,7 @@ import Testing
     )
   }
 
-  @Test("entries stream from a pipe as their lines arrive")
+  @Test("entries stream from a pipe")
   func entriesStreamFromPipe() throws {
     let manifest = Manifest(entries: [
       .init(chunk: "dir/000001.copy", firstLine: 2, rows: 3, sha256: digest, lastLine: 4),
@@ -120,7 +120,7 @@ import Testing
     }
   }
 
-  @Test("a malformed streamed line is an error after the good ones")
+  @Test("malformed streamed line fails after good ones")
   func streamMalformedLine() throws {
     let (input, write, close) = try Self.pipeInput()
     write(Manifest.header + "\n000001.copy\t2\t1\t\(digest)\t2\n000002.copy\t3\n")

@@ -7,7 +7,7 @@
 // cursor only over the bytes it keeps.
 //
 // The functions are static inline, so that Swift, which imports them
-// through this header, can inline them into its scan loops; a call into a
+// through this header, can inline them into its scan loops. A call into a
 // separately compiled C function per 16 bytes would cost more than the scan.
 // On x86-64 they use SSE2, which every x86-64 CPU has. Other targets call
 // the `_scalar` forms, per-byte loops with the same results, which are
