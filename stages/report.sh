@@ -146,8 +146,8 @@ cmd_summary() {
         echo "  nothing to load: all $chunks chunks of $name were already loaded"
       fi
     else
-      printf '  %s: %d of %d chunks loaded by this run, %d already loaded, %s%d pending\n' \
-        "$name" "$loaded_now" "$chunks" "$((loaded - loaded_now))" "$(describe_failed)" \
+      printf '  %s: %d of %s loaded by this run, %d already loaded, %s%d pending\n' \
+        "$name" "$loaded_now" "$(plural "$chunks" chunk)" "$((loaded - loaded_now))" "$(describe_failed)" \
         "$pending"
     fi
     printf '  %s rows: %d in chunks, %d loaded by this run, %s; table %s: %s\n' \

@@ -69,6 +69,10 @@ struct MainJobTests {
     let setup = try Setup()
     let result = try setup.make()
     #expect(result.status == 0, "\(result.transcript)")
+    #expect(
+      result.standardOutput.contains("name.basics: 1 of 1 chunk loaded by this run"),
+      "\(result.transcript)"
+    )
 
     let database = setup.database
     #expect(try database.scalar("SELECT count(*) FROM name_basics") == "999")
