@@ -16,7 +16,8 @@ reference one after the other, so both see the same machine state:
 
 The server is Tests/Support/fault_server.py on 127.0.0.1, stopped at the end.
 Tables live in their own database, stageload_bench, created afresh. The CPU
-time of each process tree comes from wait4(2) and its peak RSS from GNU time.
+time of each process tree comes from wait4(2) and its peak RSS from GNU time;
+the CPU time of the whole machine (the server's included) from /proc/stat.
 The table goes to standard output and every figure to WORK/results-ROWS.json.
 """
 
@@ -55,12 +56,32 @@ class BenchError(Exception):
 
 
 class Sample:
-    """Wall time, CPU time and peak RSS of one timed command."""
+    """Wall time, CPU time and peak RSS of one timed command.
 
-    def __init__(self, wall, cpu, max_rss_kib):
+    `cpu` counts the command's own process tree; `machine_cpu` counts every
+    process on the machine while it ran, so it includes the PostgreSQL
+    backends that serve the command (and anything else that was running).
+    """
+
+    def __init__(self, wall, cpu, max_rss_kib, machine_cpu):
         self.wall = wall
         self.cpu = cpu
         self.max_rss_kib = max_rss_kib
+        self.machine_cpu = machine_cpu
+
+
+def machine_cpu_seconds():
+    """Return the CPU time all processes have used since boot, from
+    /proc/stat: user, nice, system, irq, softirq and steal, not idle or
+    iowait. Returns 0 where /proc/stat is missing."""
+    try:
+        with open("/proc/stat") as handle:
+            fields = handle.readline().split()
+    except OSError:
+        return 0.0
+    ticks = [int(value) for value in fields[1:9]]
+    busy = ticks[0] + ticks[1] + ticks[2] + ticks[5] + ticks[6] + ticks[7]
+    return busy / os.sysconf("SC_CLK_TCK")
 
 
 class Runner:
@@ -130,26 +151,29 @@ class Runner:
         stdin = open(stdin_path, "rb") if stdin_path else None
         stdout = open(stdout_path, "wb") if stdout_path else None
         try:
-            started = time.perf_counter()
+            started, machine_started = time.perf_counter(), machine_cpu_seconds()
             process = self.start(name, command, stdin, stdout, env)
             usage = self.wait(process)
             wall = time.perf_counter() - started
+            machine = machine_cpu_seconds() - machine_started
         finally:
             for handle in (stdin, stdout):
                 if handle:
                     handle.close()
-        return Sample(wall, usage.ru_utime + usage.ru_stime, self.peak_rss_kib(process, usage))
+        return Sample(wall, usage.ru_utime + usage.ru_stime, self.peak_rss_kib(process, usage),
+                      machine)
 
     def time_together(self, name, commands, env=None):
         """Run commands at once and return one Sample: the wall time until
         the last ends, the CPU time of all and the largest peak RSS."""
-        started = time.perf_counter()
+        started, machine_started = time.perf_counter(), machine_cpu_seconds()
         processes = [self.start("%s-%d" % (name, index), command, env=env)
                      for index, command in enumerate(commands, 1)]
         usages = [self.wait(process) for process in processes]
         wall = time.perf_counter() - started
+        machine = machine_cpu_seconds() - machine_started
         return Sample(wall, sum(u.ru_utime + u.ru_stime for u in usages),
-                      max(self.peak_rss_kib(p, u) for p, u in zip(processes, usages)))
+                      max(self.peak_rss_kib(p, u) for p, u in zip(processes, usages)), machine)
 
 
 class Database:
@@ -266,6 +290,8 @@ def summarize(samples):
         "min_s": min(walls),
         "max_s": max(walls),
         "cpu_s": [sample.cpu for sample in samples],
+        "machine_cpu_s": [sample.machine_cpu for sample in samples],
+        "median_machine_cpu_s": statistics.median(sample.machine_cpu for sample in samples),
         "max_rss_kib": max(sample.max_rss_kib for sample in samples),
     }
 
@@ -332,21 +358,43 @@ def ratio(results, numerator, denominator, statistic):
     return top / bottom
 
 
-def print_table(config, results, ratios, throughput):
+def cpu_floors(results, cores):
+    """Return, for each measurement, the least wall time its CPU work allows.
+
+    A command that keeps every core busy cannot end before its machine CPU
+    time divided by the number of cores. The floor is also given as a ratio
+    to the psql references, to show which time ratios the work itself rules
+    out on this machine.
+    """
+    floors = {}
+    for name, _ in LABELS:
+        if name not in results:
+            continue
+        floor = results[name]["median_machine_cpu_s"] / cores
+        entry = {"machine_cpu_s": results[name]["median_machine_cpu_s"], "floor_s": floor}
+        for reference in ("psql_copy", "psql_copy_2"):
+            if reference in results:
+                entry["floor/" + reference] = floor / results[reference]["median_s"]
+        floors[name] = entry
+    return floors
+
+
+def print_table(config, results, ratios, throughput, floors, cores):
     mib = 1 << 20
     print()
     print("stageload bench: %d rows of %s, %d runs, %.1f MiB gzip, %.1f MiB TSV, %.1f MiB COPY text"
           % (config["rows"], DATASET, config["runs"], config["gzip_bytes"] / mib,
              config["tsv_bytes"] / mib, config["copy_bytes"] / mib))
     print()
-    print("%-44s %9s %17s %9s" % ("measurement", "median s", "min-max s", "RSS MiB"))
+    print("%-44s %9s %17s %9s %9s" % ("measurement", "median s", "min-max s", "RSS MiB",
+                                       "CPU s"))
     for name, label in LABELS:
         if name not in results:
             continue
         figures = results[name]
-        print("%-44s %9.2f %8.2f-%-8.2f %9.1f" % (
+        print("%-44s %9.2f %8.2f-%-8.2f %9.1f %9.2f" % (
             label, figures["median_s"], figures["min_s"], figures["max_s"],
-            figures["max_rss_kib"] / 1024))
+            figures["max_rss_kib"] / 1024, figures["median_machine_cpu_s"]))
     print()
     print("%-44s %9s %12s" % ("throughput (TSV bytes, rows)", "MB/s", "rows/s"))
     for name, label in LABELS:
@@ -360,8 +408,21 @@ def print_table(config, results, ratios, throughput):
             print("%-56s %7.2fx %7.2fx %9s" % (
                 label, ratios[name]["median"], ratios[name]["min"], target))
     print()
+    print("%-44s %9s %9s %9s %9s" % ("CPU floor on %d cores" % cores, "floor s", "/ psql",
+                                     "/ 2 psql", "actual"))
+    for name, label in LABELS:
+        if name in floors and name.startswith(("pipeline", "load")):
+            floor = floors[name]
+            print("%-44s %9.2f %8.2fx %8.2fx %8.2fx" % (
+                label, floor["floor_s"], floor.get("floor/psql_copy", 0),
+                floor.get("floor/psql_copy_2", 0), results[name]["median_s"] / floor["floor_s"]))
+    print()
     print("RSS is the peak of the largest process in each command's process tree,")
-    print("which does not contain the PostgreSQL server.")
+    print("which does not contain the PostgreSQL server. CPU s is the CPU time of")
+    print("every process on the machine while the command ran, the server's")
+    print("included. The floor is CPU s over the cores: no schedule of the same work")
+    print("ends sooner, so a time ratio below the floor's needs less work, not more")
+    print("overlap. 'actual' is the median wall time over the floor.")
 
 
 LABELS = [
@@ -604,15 +665,18 @@ def run_bench(arguments):
             ratios[name] = {"median": median,
                             "min": ratio(results, numerator, denominator, "min_s")}
     reference_sum = sum(results[name]["median_s"] for name in ("curl", "gzip", "psql_copy"))
+    cores = os.cpu_count() or 1
+    floors = cpu_floors(results, cores)
 
     output = os.path.join(work, "results-%d.json" % arguments.rows)
     with open(output + ".part", "w") as handle:
         json.dump({"machine": facts, "config": config, "results": results,
                    "throughput": throughput, "reference_sum_s": reference_sum,
-                   "ratios": ratios, "load_average": load_averages}, handle, indent=2)
+                   "ratios": ratios, "cpu_floors": floors,
+                   "load_average": load_averages}, handle, indent=2)
     os.replace(output + ".part", output)
 
-    print_table(config, results, ratios, throughput)
+    print_table(config, results, ratios, throughput, floors, cores)
     print("machine: %d cores, %s, %.1f GiB; PostgreSQL %s; commit %s; %s"
           % (facts["cores"], facts["cpu"], facts["memory_gib"],
              facts["postgresql"]["server_version"], facts["commit"], facts["date_utc"]))
