@@ -51,9 +51,8 @@ struct ChunkStreamTests {
     // so loading from it again skips every chunk. The dataset comes from
     // the directory's name, here "chunks", which names none, so it is the
     // default, name.basics.
-    let again = try run(
-      [Harness.tool("load"), "--jobs", "3", "--manifest", directory + "/chunks/manifest.tsv"],
-      environment: database.environment
+    let again = try database.runLoad(
+      ["--jobs", "3", "--manifest", directory + "/chunks/manifest.tsv"]
     )
     #expect(again.status == 0, "\(again.transcript)")
     #expect(
@@ -146,13 +145,10 @@ struct ChunkStreamTests {
     #expect(try database.scalar("SELECT to_regclass('name_basics') IS NULL") == "t")
 
     // From a manifest file: the manifest's own directory.
-    let fromFile = try run(
-      [
-        Harness.tool("load"), "--table", "ratings_again", "--create", "--manifest",
-        directory + "/title.ratings/manifest.tsv",
-      ],
-      environment: database.environment
-    )
+    let fromFile = try database.runLoad([
+      "--table", "ratings_again", "--create", "--manifest",
+      directory + "/title.ratings/manifest.tsv",
+    ])
     #expect(fromFile.status == 0, "\(fromFile.transcript)")
     #expect(try database.scalar("SELECT count(*) FROM ratings_again") == "300")
     #expect(try database.scalar("SELECT to_regclass('name_basics') IS NULL") == "t")
@@ -207,13 +203,9 @@ struct ChunkStreamTests {
     bytes[0] = UInt8(ascii: "x")
     try bytes.write(to: URL(fileURLWithPath: chunk))
 
-    let result = try run(
-      [
-        Harness.tool("load"), "--dataset", "name.basics", "--create", "--manifest",
-        directory + "/chunks/manifest.tsv",
-      ],
-      environment: database.environment
-    )
+    let result = try database.runLoad([
+      "--dataset", "name.basics", "--create", "--manifest", directory + "/chunks/manifest.tsv",
+    ])
     #expect(result.status == 65, "\(result.transcript)")
     #expect(result.standardError.contains("000002.copy: chunk does not match the SHA-256"))
     #expect(try database.scalar("SELECT count(*) FROM name_basics") == "500")

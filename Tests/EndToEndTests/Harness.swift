@@ -137,6 +137,11 @@ final class TestDatabase {
   func scalar(_ sql: String) throws -> String? {
     try query(sql).first
   }
+
+  /// Runs the load tool with `arguments` on this database.
+  func runLoad(_ arguments: [String]) throws -> ProcessOutput {
+    try run([Harness.tool("load")] + arguments, environment: environment)
+  }
 }
 
 /// A static-file HTTP server on 127.0.0.1 with an ephemeral port.

@@ -45,6 +45,14 @@ struct LoadFaultTests {
     throw HarnessError("the COPY did not start within 20 s")
   }
 
+  /// Runs load on `chunk` again and checks that each of its rows arrived
+  /// exactly once.
+  static func rerunAndCheckExactlyOnce(_ chunk: String, into database: TestDatabase) throws {
+    let rerun = try database.runLoad([chunk])
+    #expect(rerun.status == 0, "\(rerun.transcript)")
+    try checkExactlyOnce(database)
+  }
+
   static func checkExactlyOnce(_ database: TestDatabase) throws {
     #expect(try database.scalar("SELECT count(*) FROM name_basics") == String(rows))
     #expect(try database.scalar("SELECT count(DISTINCT nconst) FROM name_basics") == String(rows))
@@ -74,9 +82,7 @@ struct LoadFaultTests {
     #expect(count == "0")
     #expect(try database.scalar("SELECT count(*) FROM stageload_ledger") == "0")
 
-    let rerun = try run([Harness.tool("load"), chunk], environment: database.environment)
-    #expect(rerun.status == 0, "\(rerun.transcript)")
-    try Self.checkExactlyOnce(database)
+    try Self.rerunAndCheckExactlyOnce(chunk, into: database)
   }
 
   @Test("terminated backend exits 75, then rerun")
@@ -92,9 +98,7 @@ struct LoadFaultTests {
     process.waitUntilExit()
     #expect(process.terminationStatus == 75)
 
-    let rerun = try run([Harness.tool("load"), chunk], environment: database.environment)
-    #expect(rerun.status == 0, "\(rerun.transcript)")
-    try Self.checkExactlyOnce(database)
+    try Self.rerunAndCheckExactlyOnce(chunk, into: database)
   }
 
   @Test("SIGINT during COPY exits 130 and rolls back")
@@ -108,8 +112,6 @@ struct LoadFaultTests {
     #expect(process.terminationStatus == 130)
     #expect(try database.scalar("SELECT count(*) FROM name_basics") == "0")
 
-    let rerun = try run([Harness.tool("load"), chunk], environment: database.environment)
-    #expect(rerun.status == 0, "\(rerun.transcript)")
-    try Self.checkExactlyOnce(database)
+    try Self.rerunAndCheckExactlyOnce(chunk, into: database)
   }
 }

@@ -14,6 +14,12 @@ struct LoadRejectsTests {
     return path
   }
 
+  /// Returns the lines of a rejects file without its header.
+  static func rejectLines(_ path: String) throws -> [String] {
+    try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").dropFirst()
+      .map(String.init)
+  }
+
   let good = (1...6).map { "nm\($0)\tName \($0)\t1900\t\\N\t{actor}\t{tt\($0)}" }
   let outOfRange = "nm90\tToo Old\t99999\t\\N\t\\N\t\\N"
   let nullKey = "\\N\tNo Key\t\\N\t\\N\t\\N\t\\N"
@@ -30,36 +36,29 @@ struct LoadRejectsTests {
     let chunk = try Self.writeChunk(rows, in: directory)
     let rejects = directory + "/load.tsv"
 
-    let result = try run(
-      [Harness.tool("load"), "--create", "--rejects", rejects, chunk],
-      environment: database.environment
-    )
+    let result = try database.runLoad(["--create", "--rejects", rejects, chunk])
     #expect(result.status == 0, "\(result.transcript)")
     #expect(try database.scalar("SELECT count(*) FROM name_basics") == "6")
     #expect(try database.scalar("SELECT rows || '/' || rejected FROM stageload_ledger") == "6/3")
 
-    let lines = try String(contentsOfFile: rejects, encoding: .utf8)
-      .split(separator: "\n").map {
-        $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-      }
-    #expect(lines.count == 4)
-    #expect(lines.dropFirst().map { $0[1] } == ["2", "5", "7"])
-    #expect(lines.dropFirst().map { $0[3] } == ["22003", "23502", "22P02"])
+    let lines = try Self.rejectLines(rejects).map {
+      $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+    }
+    #expect(lines.count == 3)
+    #expect(lines.map { $0[1] } == ["2", "5", "7"])
+    #expect(lines.map { $0[3] } == ["22003", "23502", "22P02"])
     #expect(
-      lines.dropFirst().map { $0[5...].joined(separator: "\t") } == [
+      lines.map { $0[5...].joined(separator: "\t") } == [
         outOfRange, nullKey, notANumber,
       ]
     )
 
     // The chunk is in the ledger now, so a second run loads nothing and
     // writes no rejects again.
-    let again = try run(
-      [Harness.tool("load"), "--rejects", rejects, chunk],
-      environment: database.environment
-    )
+    let again = try database.runLoad(["--rejects", rejects, chunk])
     #expect(again.status == 0)
     #expect(again.standardError.contains("already loaded"), "\(again.transcript)")
-    #expect(try String(contentsOfFile: rejects, encoding: .utf8).split(separator: "\n").count == 4)
+    #expect(try Self.rejectLines(rejects).count == 3)
   }
 
   @Test("max rejects fails the whole chunk")
@@ -72,19 +71,13 @@ struct LoadRejectsTests {
       in: directory
     )
 
-    let result = try run(
-      [Harness.tool("load"), "--create", "--max-rejects", "1", chunk],
-      environment: database.environment
-    )
+    let result = try database.runLoad(["--create", "--max-rejects", "1", chunk])
     #expect(result.status == 65, "\(result.transcript)")
     #expect(result.standardError.contains("line 4"), "\(result.transcript)")
     #expect(try database.scalar("SELECT count(*) FROM name_basics") == "0")
     #expect(try database.scalar("SELECT count(*) FROM stageload_ledger") == "0")
 
-    let strict = try run(
-      [Harness.tool("load"), "--max-rejects", "0", chunk],
-      environment: database.environment
-    )
+    let strict = try database.runLoad(["--max-rejects", "0", chunk])
     #expect(strict.status == 65, "\(strict.transcript)")
     #expect(
       strict.standardError.contains("line 2: value \"99999\" is out of range"),
@@ -99,10 +92,7 @@ struct LoadRejectsTests {
     let directory = try Harness.temporaryDirectory("rejects")
     // title.crew rows: three fields where name.basics has six.
     let chunk = try Self.writeChunk(["tt1\t{nm1}\t{nm2}", "tt2\t\\N\t{nm3}"], in: directory)
-    let result = try run(
-      [Harness.tool("load"), "--create", chunk],
-      environment: database.environment
-    )
+    let result = try database.runLoad(["--create", chunk])
     #expect(result.status == 65, "\(result.transcript)")
     #expect(result.standardError.contains("all 2 rows rejected"), "\(result.transcript)")
     #expect(try database.scalar("SELECT count(*) FROM stageload_ledger") == "0")
@@ -134,10 +124,7 @@ struct LoadRejectsTests {
     guard Harness.checkAvailable() else { return }
     let database = try TestDatabase()
     let table = String(repeating: "t", count: 50)
-    let result = try run(
-      [Harness.tool("load"), "--create", "--table", table],
-      environment: database.environment
-    )
+    let result = try database.runLoad(["--create", "--table", table])
     #expect(result.status == 64, "\(result.transcript)")
     #expect(result.standardError.contains("at most 49 are allowed"), "\(result.transcript)")
   }
@@ -150,10 +137,7 @@ struct LoadRejectsTests {
     let chunk = try Self.writeChunk(Array(good[0..<2]), in: directory)
     let table = "x\"; DROP TABLE stageload_ledger; --"
 
-    let result = try run(
-      [Harness.tool("load"), "--create", "--table", table, chunk],
-      environment: database.environment
-    )
+    let result = try database.runLoad(["--create", "--table", table, chunk])
     #expect(result.status == 0, "\(result.transcript)")
     #expect(
       try database.scalar("SELECT count(*) FROM \"x\"\"; DROP TABLE stageload_ledger; --\"") == "2"

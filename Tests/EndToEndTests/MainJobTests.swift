@@ -193,10 +193,7 @@ struct MainJobTests {
     // as after an early load that failed: a fresh staging table and no
     // chunk markers.
     let retry = try TestDatabase()
-    let staging = try run(
-      [Harness.tool("load"), "--dataset", "name.basics", "--staging", "--create"],
-      environment: retry.environment
-    )
+    let staging = try retry.runLoad(["--dataset", "name.basics", "--staging", "--create"])
     #expect(staging.status == 0, "\(staging.transcript)")
     let markers = setup.work + "/loaded/name.basics"
     for name in try FileManager.default.contentsOfDirectory(atPath: markers)
