@@ -24,13 +24,31 @@ struct ToolStatusTests {
     return try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
   }
 
+  /// Writes `text` to a new ratings.tsv and runs `split --stdout` on it as
+  /// `dataset`.
+  static func runSplit(_ text: String, dataset: String) throws -> (
+    input: String, result: ProcessOutput
+  ) {
+    let input = try temporaryFile(Array(text.utf8), name: "ratings.tsv")
+    let result = try run([Harness.tool("split"), "--dataset", dataset, "--stdout", input])
+    return (input, result)
+  }
+
+  /// Writes `gzip` to a new file called `name` and runs `inflate --test` on it.
+  static func runInflateTest(_ gzip: [UInt8], name: String) throws -> (
+    input: String, result: ProcessOutput
+  ) {
+    let input = try temporaryFile(gzip, name: name)
+    let result = try run([Harness.tool("inflate"), "--test", input])
+    return (input, result)
+  }
+
   @Test("split wrong header exits 65")
   func splitWrongHeader() throws {
-    let input = try Self.temporaryFile(
-      Array("\(Self.titleRatingsHeader)\ntt1\t5.0\t3\n".utf8),
-      name: "ratings.tsv"
+    let (input, result) = try Self.runSplit(
+      "\(Self.titleRatingsHeader)\ntt1\t5.0\t3\n",
+      dataset: "name.basics"
     )
-    let result = try run([Harness.tool("split"), "--dataset", "name.basics", "--stdout", input])
     #expect(result.status == 65)
     #expect(result.standardOutput.isEmpty)
     let expected = Self.nameBasicsHeader.replacingOccurrences(of: "\t", with: " | ")
@@ -43,11 +61,10 @@ struct ToolStatusTests {
 
   @Test("split bad row without rejects exits 65")
   func splitBadRow() throws {
-    let input = try Self.temporaryFile(
-      Array("\(Self.titleRatingsHeader)\ntt1\t5.0\t3\ntt2\tgood\t3\n".utf8),
-      name: "ratings.tsv"
+    let (input, result) = try Self.runSplit(
+      "\(Self.titleRatingsHeader)\ntt1\t5.0\t3\ntt2\tgood\t3\n",
+      dataset: "title.ratings"
     )
-    let result = try run([Harness.tool("split"), "--dataset", "title.ratings", "--stdout", input])
     #expect(result.status == 65)
     #expect(
       result.standardError.hasPrefix(
@@ -75,8 +92,7 @@ struct ToolStatusTests {
 
   @Test("inflate --test accepts a good file")
   func inflateTestGood() throws {
-    let input = try Self.temporaryFile(try Self.sampleGzip(), name: "good.tsv.gz")
-    let result = try run([Harness.tool("inflate"), "--test", input])
+    let (input, result) = try Self.runInflateTest(try Self.sampleGzip(), name: "good.tsv.gz")
     #expect(result.status == 0, "\(result.transcript)")
     #expect(result.standardOutput.isEmpty)
     #expect(result.standardError.hasPrefix("inflate: \(input): ok, 1 member"))
@@ -87,8 +103,7 @@ struct ToolStatusTests {
     var gzip = try Self.sampleGzip()
     // The trailer's first four bytes are the CRC-32 of the member's data.
     gzip[gzip.count - 8] ^= 0xff
-    let input = try Self.temporaryFile(gzip, name: "bad.tsv.gz")
-    let result = try run([Harness.tool("inflate"), "--test", input])
+    let (input, result) = try Self.runInflateTest(gzip, name: "bad.tsv.gz")
     #expect(result.status == 65)
     #expect(result.standardOutput.isEmpty)
     #expect(
@@ -100,8 +115,7 @@ struct ToolStatusTests {
   @Test("inflate --test rejects a truncated file")
   func inflateTestTruncated() throws {
     let gzip = try Self.sampleGzip()
-    let input = try Self.temporaryFile(Array(gzip.dropLast(4)), name: "short.tsv.gz")
-    let result = try run([Harness.tool("inflate"), "--test", input])
+    let (_, result) = try Self.runInflateTest(Array(gzip.dropLast(4)), name: "short.tsv.gz")
     #expect(result.status == 65)
     #expect(
       result.standardError.contains("input ends at byte \(gzip.count - 4)"),
