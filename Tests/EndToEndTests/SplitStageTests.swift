@@ -29,24 +29,32 @@ struct SplitStageTests {
     )
   }
 
-  @Test("inflate killed: its status, not split's")
-  func inflateKilled() throws {
-    guard Harness.checkAvailable() else { return }
-    // An inflate that dies by SIGKILL before writing: split then sees an
-    // empty input and fails with 65, which used to hide the real cause.
+  /// Makes a directory of tools in which `stubbed` is the shell script
+  /// `script` and the other three are links to the real tools.
+  ///
+  /// - Returns: The directory's path, for `make(text:binDirectory:)`.
+  static func stubBin(replacing stubbed: String, with script: String) throws -> String {
     let bin = try Harness.temporaryDirectory("stub-bin")
-    for name in ["fetch", "split", "load"] {
+    for name in ["fetch", "inflate", "split", "load"] where name != stubbed {
       try FileManager.default.createSymbolicLink(
         atPath: bin + "/" + name,
         withDestinationPath: Harness.tool(name)
       )
     }
-    try Data("#!/bin/sh\nkill -KILL $$\n".utf8)
-      .write(to: URL(fileURLWithPath: bin + "/inflate"))
+    try Data(script.utf8).write(to: URL(fileURLWithPath: bin + "/" + stubbed))
     try FileManager.default.setAttributes(
       [.posixPermissions: 0o755],
-      ofItemAtPath: bin + "/inflate"
+      ofItemAtPath: bin + "/" + stubbed
     )
+    return bin
+  }
+
+  @Test("inflate killed: its status, not split's")
+  func inflateKilled() throws {
+    guard Harness.checkAvailable() else { return }
+    // An inflate that dies by SIGKILL before writing: split then sees an
+    // empty input and fails with 65, which used to hide the real cause.
+    let bin = try Self.stubBin(replacing: "inflate", with: "#!/bin/sh\nkill -KILL $$\n")
 
     let result = try Self.make(text: Self.header, binDirectory: bin)
     #expect(result.status != 0, "\(result.transcript)")
@@ -59,21 +67,13 @@ struct SplitStageTests {
   func earlyLoadKilled() throws {
     guard Harness.checkAvailable() else { return }
     // The load that reads split's chunk list dies by SIGKILL at its start.
-    let bin = try Harness.temporaryDirectory("stub-bin")
-    for name in ["fetch", "inflate", "split"] {
-      try FileManager.default.createSymbolicLink(
-        atPath: bin + "/" + name,
-        withDestinationPath: Harness.tool(name)
-      )
-    }
     let stub = """
       #!/bin/sh
       case " $* " in *" --manifest "*) kill -KILL $$ ;; esac
       exec '\(Harness.tool("load"))' "$@"
 
       """
-    try Data(stub.utf8).write(to: URL(fileURLWithPath: bin + "/load"))
-    try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: bin + "/load")
+    let bin = try Self.stubBin(replacing: "load", with: stub)
     var text = Self.header
     for number in 1...250 {
       text += "nm\(number)\tPerson \(number)\t\\N\t\\N\tactor\ttt\(number)\n"
