@@ -4,16 +4,8 @@ import Testing
 @testable import Splitting
 
 @Suite struct DatasetConversionTests {
-  struct Case: CustomTestStringConvertible, Sendable {
-    var name: String
-    var dataset: Dataset
-    var line: String
-    var expected: Result<String, Rejection>
-    var testDescription: String { name }
-  }
-
   static let cases = [
-    Case(
+    ConversionCase(
       name: "title.akas lists split on 0x02 only",
       dataset: .titleAkas,
       line: "tt1\t3\tT\tUS\ten\tdvd\u{2}imdbDisplay\tliteral title, alternate\u{2}new\t0",
@@ -21,7 +13,7 @@ import Testing
         "tt1\t3\tT\tUS\ten\t{dvd,imdbDisplay}\t{\"literal title, alternate\",new}\t0\n"
       )
     ),
-    Case(
+    ConversionCase(
       name: "title.akas ordering must be an integer",
       dataset: .titleAkas,
       line: "tt1\tx\tT\tUS\ten\t\\N\t\\N\t0",
@@ -29,7 +21,7 @@ import Testing
         Rejection(column: "ordering", reason: "invalid integer 'x'; expected 0 to 2147483647")
       )
     ),
-    Case(
+    ConversionCase(
       name: "title.basics boolean, runtime and genres",
       dataset: .titleBasics,
       line: "tt1\tmovie\tA \"Quoted\" Title\tOrig\\inal\t1\t1999\t\\N\t90\tDrama,Reality-TV",
@@ -37,7 +29,7 @@ import Testing
         "tt1\tmovie\tA \"Quoted\" Title\tOrig\\\\inal\t1\t1999\t\\N\t90\t{Drama,Reality-TV}\n"
       )
     ),
-    Case(
+    ConversionCase(
       name: "title.basics boolean must be 0 or 1",
       dataset: .titleBasics,
       line: "tt1\tmovie\tA\tA\tyes\t1999\t\\N\t90\t\\N",
@@ -45,19 +37,19 @@ import Testing
         Rejection(column: "is_adult", reason: "invalid boolean 'yes'; expected 0 or 1")
       )
     ),
-    Case(
+    ConversionCase(
       name: "title.basics lone quote stays in its field",
       dataset: .titleBasics,
       line: "tt1\tmovie\t\"Hello\tHello\t0\t\\N\t\\N\t\\N\t\\N",
       expected: .success("tt1\tmovie\t\"Hello\tHello\t0\t\\N\t\\N\t\\N\t\\N\n")
     ),
-    Case(
+    ConversionCase(
       name: "title.basics tab in a title reports the field count",
       dataset: .titleBasics,
       line: "tt1\tmovie\tPart\tOne\tPart One\t0\t1999\t\\N\t90\tDrama",
       expected: .failure(Rejection(reason: "expected 9 fields, found 10"))
     ),
-    Case(
+    ConversionCase(
       name: "title.basics empty year is invalid",
       dataset: .titleBasics,
       line: "tt1\tmovie\tA\tA\t0\t\t\\N\t90\t\\N",
@@ -65,7 +57,7 @@ import Testing
         Rejection(column: "start_year", reason: "invalid year ''; expected 1 to 9999")
       )
     ),
-    Case(
+    ConversionCase(
       name: "title.basics empty boolean is invalid",
       dataset: .titleBasics,
       line: "tt1\tmovie\tA\tA\t\t1999\t\\N\t90\t\\N",
@@ -73,7 +65,7 @@ import Testing
         Rejection(column: "is_adult", reason: "invalid boolean ''; expected 0 or 1")
       )
     ),
-    Case(
+    ConversionCase(
       name: "title.basics empty runtime is invalid",
       dataset: .titleBasics,
       line: "tt1\tmovie\tA\tA\t0\t1999\t\\N\t\t\\N",
@@ -81,7 +73,7 @@ import Testing
         Rejection(column: "runtime_minutes", reason: "invalid integer ''; expected 0 to 2147483647")
       )
     ),
-    Case(
+    ConversionCase(
       name: "title.ratings empty rating is invalid",
       dataset: .titleRatings,
       line: "tt1\t\t3",
@@ -89,7 +81,7 @@ import Testing
         Rejection(column: "average_rating", reason: "invalid rating ''; expected 0.0 to 10.0")
       )
     ),
-    Case(
+    ConversionCase(
       name: "title.principals empty characters is invalid JSON",
       dataset: .titlePrincipals,
       line: "tt1\t1\tnm1\tactor\t\\N\t",
@@ -97,7 +89,7 @@ import Testing
         Rejection(column: "characters", reason: "invalid JSON ''; expected an array of strings")
       )
     ),
-    Case(
+    ConversionCase(
       name: "title.basics runtime above integer range",
       dataset: .titleBasics,
       line: "tt1\tmovie\tA\tA\t0\t\\N\t\\N\t99999999999\t\\N",
@@ -108,7 +100,7 @@ import Testing
         )
       )
     ),
-    Case(
+    ConversionCase(
       name: "title.principals JSON escapes are doubled for COPY",
       dataset: .titlePrincipals,
       line: "tt1\t1\tnm1\tactor\t\\N\t[\"Woman (segment \\\"Making Love\\\")\"]",
@@ -116,7 +108,7 @@ import Testing
         "tt1\t1\tnm1\tactor\t\\N\t[\"Woman (segment \\\\\"Making Love\\\\\")\"]\n"
       )
     ),
-    Case(
+    ConversionCase(
       name: "title.principals characters must be a JSON array",
       dataset: .titlePrincipals,
       line: "tt1\t1\tnm1\tactor\t\\N\t[\"Self\"",
@@ -127,7 +119,7 @@ import Testing
         )
       )
     ),
-    Case(
+    ConversionCase(
       name: "title.principals JSON NUL escape is rejected",
       dataset: .titlePrincipals,
       line: "tt1\t1\tnm1\tactor\t\\N\t[\"a\\u0000\"]",
@@ -138,13 +130,13 @@ import Testing
         )
       )
     ),
-    Case(
+    ConversionCase(
       name: "title.ratings rating and votes",
       dataset: .titleRatings,
       line: "tt1\t10.0\t1234",
       expected: .success("tt1\t10.0\t1234\n")
     ),
-    Case(
+    ConversionCase(
       name: "title.ratings rating above ten",
       dataset: .titleRatings,
       line: "tt1\t10.5\t3",
@@ -152,7 +144,7 @@ import Testing
         Rejection(column: "average_rating", reason: "invalid rating '10.5'; expected 0.0 to 10.0")
       )
     ),
-    Case(
+    ConversionCase(
       name: "title.ratings rating not a number",
       dataset: .titleRatings,
       line: "tt1\tgood\t3",
@@ -160,13 +152,13 @@ import Testing
         Rejection(column: "average_rating", reason: "invalid rating 'good'; expected 0.0 to 10.0")
       )
     ),
-    Case(
+    ConversionCase(
       name: "title.episode season and episode",
       dataset: .titleEpisode,
       line: "tt2\ttt1\t\\N\t12",
       expected: .success("tt2\ttt1\t\\N\t12\n")
     ),
-    Case(
+    ConversionCase(
       name: "title.crew lists of names",
       dataset: .titleCrew,
       line: "tt1\tnm1,nm2\t\\N",
@@ -175,7 +167,7 @@ import Testing
   ]
 
   @Test("conversion per dataset", arguments: cases)
-  func conversion(testCase: Case) {
+  func conversion(testCase: ConversionCase) {
     #expect(convert(testCase.line, dataset: testCase.dataset) == testCase.expected)
   }
 
