@@ -19,6 +19,31 @@ struct DatasetFixture: CustomTestStringConvertible, Sendable {
     var expected: String
   }
 
+  /// A factory of checks on one table, each on the row whose `key` column
+  /// has a given value.
+  ///
+  /// The value goes into the query as a quoted literal, which PostgreSQL
+  /// converts to the key's type, so integer keys work too.
+  struct RowChecks: Sendable {
+    var table: String
+    var key: String
+
+    /// Makes a check that `expression`, evaluated on the row `id`, is
+    /// `expected`.
+    func value(_ expression: String, of id: String, is expected: String) -> Check {
+      Check(sql: "SELECT \(expression) FROM \(table) WHERE \(key) = '\(id)'", expected: expected)
+    }
+
+    /// Makes a check that exactly one row `id` has NULL in each of `columns`.
+    func nulls(_ columns: [String], of id: String) -> Check {
+      let conditions = columns.map { " AND \($0) IS NULL" }.joined()
+      return Check(
+        sql: "SELECT count(*) FROM \(table) WHERE \(key) = '\(id)'\(conditions)",
+        expected: "1"
+      )
+    }
+  }
+
   var dataset: String
   var goodRows: Int
   var rejects: [Reject]
@@ -42,6 +67,8 @@ extension DatasetFixture {
     nameBasics, titleBasics, titleAkas, titleCrew, titleEpisode, titlePrincipals, titleRatings,
   ]
 
+  private static let names = RowChecks(table: "name_basics", key: "nconst")
+
   /// Starts with a UTF-8 byte order mark.
   static let nameBasics = DatasetFixture(
     dataset: "name.basics",
@@ -54,45 +81,29 @@ extension DatasetFixture {
       reject(11, nil, "blank line"),
     ],
     checks: [
-      check(
-        """
-        SELECT count(*) FROM name_basics WHERE nconst = 'nm0000002' AND primary_name IS NULL
-          AND birth_year IS NULL AND death_year IS NULL AND primary_professions IS NULL
-          AND known_for_titles IS NULL
-        """,
-        "1"
+      names.nulls(
+        ["primary_name", "birth_year", "death_year", "primary_professions", "known_for_titles"],
+        of: "nm0000002"
       ),
-      check(
-        "SELECT primary_name FROM name_basics WHERE nconst = 'nm0000003'",
-        "Zoë Ångström 李小龍 Дмитрий"
+      names.value("primary_name", of: "nm0000003", is: "Zoë Ångström 李小龍 Дмитрий"),
+      names.value("birth_year || ' ' || death_year", of: "nm0000003", is: "1 9999"),
+      names.value("known_for_titles", of: "nm0000003", is: "{}"),
+      names.value("primary_name", of: "nm0000004", is: "Back\\slash \\N Name"),
+      names.value("length(primary_name)", of: "nm0000004", is: "18"),
+      names.value("primary_professions", of: "nm0000004", is: "{}"),
+      names.value("primary_name", of: "nm0000005", is: "\"Quoted\" O'Neil"),
+      names.value(
+        "primary_professions",
+        of: "nm0000005",
+        is: "{\"sound track\",\"\\\"quoted\\\"\",\"back\\\\slash\",\"null\"}"
       ),
-      check(
-        "SELECT birth_year || ' ' || death_year FROM name_basics WHERE nconst = 'nm0000003'",
-        "1 9999"
-      ),
-      check("SELECT known_for_titles FROM name_basics WHERE nconst = 'nm0000003'", "{}"),
-      check(
-        "SELECT primary_name FROM name_basics WHERE nconst = 'nm0000004'",
-        "Back\\slash \\N Name"
-      ),
-      check("SELECT length(primary_name) FROM name_basics WHERE nconst = 'nm0000004'", "18"),
-      check("SELECT primary_professions FROM name_basics WHERE nconst = 'nm0000004'", "{}"),
-      check("SELECT primary_name FROM name_basics WHERE nconst = 'nm0000005'", "\"Quoted\" O'Neil"),
-      check(
-        "SELECT primary_professions FROM name_basics WHERE nconst = 'nm0000005'",
-        "{\"sound track\",\"\\\"quoted\\\"\",\"back\\\\slash\",\"null\"}"
-      ),
-      check(
-        "SELECT primary_professions[3] FROM name_basics WHERE nconst = 'nm0000005'",
-        "back\\slash"
-      ),
-      check(
-        "SELECT primary_professions[4] IS NOT NULL FROM name_basics WHERE nconst = 'nm0000005'",
-        "t"
-      ),
-      check("SELECT primary_name FROM name_basics WHERE nconst = 'nm0000010'", "Ends Well"),
+      names.value("primary_professions[3]", of: "nm0000005", is: "back\\slash"),
+      names.value("primary_professions[4] IS NOT NULL", of: "nm0000005", is: "t"),
+      names.value("primary_name", of: "nm0000010", is: "Ends Well"),
     ]
   )
+
+  private static let titles = RowChecks(table: "title_basics", key: "tconst")
 
   /// CRLF line ends.
   static let titleBasics = DatasetFixture(
@@ -106,33 +117,27 @@ extension DatasetFixture {
       reject(11, nil, "blank line"),
     ],
     checks: [
-      check("SELECT genres FROM title_basics WHERE tconst = 'tt0000001'", "{Documentary,Short}"),
-      check(
-        "SELECT primary_title FROM title_basics WHERE tconst = 'tt0000002'",
-        "\"Weird Al\" Yankovic Live"
+      titles.value("genres", of: "tt0000001", is: "{Documentary,Short}"),
+      titles.value("primary_title", of: "tt0000002", is: "\"Weird Al\" Yankovic Live"),
+      titles.value("primary_title", of: "tt0000003", is: "The 12\" Single"),
+      titles.value("original_title", of: "tt0000003", is: "The 12\" Single"),
+      titles.nulls(
+        [
+          "title_type", "primary_title", "original_title", "is_adult", "start_year", "end_year",
+          "runtime_minutes", "genres",
+        ],
+        of: "tt0000004"
       ),
-      check("SELECT primary_title FROM title_basics WHERE tconst = 'tt0000003'", "The 12\" Single"),
-      check(
-        "SELECT original_title FROM title_basics WHERE tconst = 'tt0000003'",
-        "The 12\" Single"
-      ),
-      check(
-        """
-        SELECT count(*) FROM title_basics WHERE tconst = 'tt0000004' AND title_type IS NULL
-          AND primary_title IS NULL AND original_title IS NULL AND is_adult IS NULL
-          AND start_year IS NULL AND end_year IS NULL AND runtime_minutes IS NULL
-          AND genres IS NULL
-        """,
-        "1"
-      ),
-      check("SELECT primary_title FROM title_basics WHERE tconst = 'tt0000005'", "C:\\Films\\Noir"),
-      check("SELECT length(primary_title) FROM title_basics WHERE tconst = 'tt0000005'", "13"),
-      check("SELECT is_adult FROM title_basics WHERE tconst = 'tt0000005'", "t"),
-      check("SELECT runtime_minutes FROM title_basics WHERE tconst = 'tt0000005'", "0"),
-      check("SELECT genres FROM title_basics WHERE tconst = 'tt0000005'", "{}"),
-      check("SELECT genres FROM title_basics WHERE tconst = 'tt0000010'", "{Drama,Thriller}"),
+      titles.value("primary_title", of: "tt0000005", is: "C:\\Films\\Noir"),
+      titles.value("length(primary_title)", of: "tt0000005", is: "13"),
+      titles.value("is_adult", of: "tt0000005", is: "t"),
+      titles.value("runtime_minutes", of: "tt0000005", is: "0"),
+      titles.value("genres", of: "tt0000005", is: "{}"),
+      titles.value("genres", of: "tt0000010", is: "{Drama,Thriller}"),
     ]
   )
+
+  private static let akas = RowChecks(table: "title_akas", key: "ordering")
 
   static let titleAkas = DatasetFixture(
     dataset: "title.akas",
@@ -144,28 +149,26 @@ extension DatasetFixture {
       reject(11, "title", "invalid UTF-8"),
     ],
     checks: [
-      check("SELECT is_original_title FROM title_akas WHERE ordering = 1", "t"),
-      check("SELECT title FROM title_akas WHERE ordering = 2", "Карменсита"),
-      check("SELECT types FROM title_akas WHERE ordering = 3", "{dvd,imdbDisplay}"),
-      check("SELECT cardinality(attributes) FROM title_akas WHERE ordering = 3", "4"),
-      check("SELECT attributes[1] FROM title_akas WHERE ordering = 3", "literal title, alternate"),
-      check("SELECT attributes[2] FROM title_akas WHERE ordering = 3", "new \"quoted\" title"),
-      check("SELECT attributes[3] FROM title_akas WHERE ordering = 3", "back\\slash"),
-      check("SELECT attributes[4] FROM title_akas WHERE ordering = 3", "{braced}"),
-      check(
-        """
-        SELECT count(*) FROM title_akas WHERE ordering = 4 AND title IS NULL AND region IS NULL
-          AND language IS NULL AND types IS NULL AND attributes IS NULL
-          AND is_original_title IS NULL
-        """,
-        "1"
+      akas.value("is_original_title", of: "1", is: "t"),
+      akas.value("title", of: "2", is: "Карменсита"),
+      akas.value("types", of: "3", is: "{dvd,imdbDisplay}"),
+      akas.value("cardinality(attributes)", of: "3", is: "4"),
+      akas.value("attributes[1]", of: "3", is: "literal title, alternate"),
+      akas.value("attributes[2]", of: "3", is: "new \"quoted\" title"),
+      akas.value("attributes[3]", of: "3", is: "back\\slash"),
+      akas.value("attributes[4]", of: "3", is: "{braced}"),
+      akas.nulls(
+        ["title", "region", "language", "types", "attributes", "is_original_title"],
+        of: "4"
       ),
-      check("SELECT types || attributes FROM title_akas WHERE ordering = 5", "{}"),
-      check("SELECT title FROM title_akas WHERE ordering = 6", "Text \\N Inside"),
-      check("SELECT attributes[1] = 'NULL' FROM title_akas WHERE ordering = 6", "t"),
-      check("SELECT title FROM title_akas WHERE ordering = 11", "Last One"),
+      akas.value("types || attributes", of: "5", is: "{}"),
+      akas.value("title", of: "6", is: "Text \\N Inside"),
+      akas.value("attributes[1] = 'NULL'", of: "6", is: "t"),
+      akas.value("title", of: "11", is: "Last One"),
     ]
   )
+
+  private static let crews = RowChecks(table: "title_crew", key: "tconst")
 
   static let titleCrew = DatasetFixture(
     dataset: "title.crew",
@@ -176,22 +179,15 @@ extension DatasetFixture {
       reject(8, nil, "expected 3 fields, found 4"),
     ],
     checks: [
-      check("SELECT writers IS NULL FROM title_crew WHERE tconst = 'tt0000001'", "t"),
-      check(
-        "SELECT directors FROM title_crew WHERE tconst = 'tt0000002'",
-        "{nm0721526,nm0000002}"
-      ),
-      check(
-        """
-        SELECT count(*) FROM title_crew WHERE tconst = 'tt0000003' AND directors IS NULL
-          AND writers IS NULL
-        """,
-        "1"
-      ),
-      check("SELECT directors || writers FROM title_crew WHERE tconst = 'tt0000004'", "{}"),
-      check("SELECT writers FROM title_crew WHERE tconst = 'tt0000008'", "{nm0000004,nm0000005}"),
+      crews.value("writers IS NULL", of: "tt0000001", is: "t"),
+      crews.value("directors", of: "tt0000002", is: "{nm0721526,nm0000002}"),
+      crews.nulls(["directors", "writers"], of: "tt0000003"),
+      crews.value("directors || writers", of: "tt0000004", is: "{}"),
+      crews.value("writers", of: "tt0000008", is: "{nm0000004,nm0000005}"),
     ]
   )
+
+  private static let episodes = RowChecks(table: "title_episode", key: "tconst")
 
   static let titleEpisode = DatasetFixture(
     dataset: "title.episode",
@@ -202,21 +198,14 @@ extension DatasetFixture {
       reject(7, nil, "expected 4 fields, found 3"),
     ],
     checks: [
-      check("SELECT parent_tconst FROM title_episode WHERE tconst = 'tt0041951'", "tt0041038"),
-      check(
-        """
-        SELECT count(*) FROM title_episode WHERE tconst = 'tt0042816'
-          AND parent_tconst IS NULL AND season_number IS NULL AND episode_number IS NULL
-        """,
-        "1"
-      ),
-      check(
-        "SELECT season_number || ' ' || episode_number FROM title_episode WHERE tconst = 'tt0043426'",
-        "0 2147483647"
-      ),
-      check("SELECT episode_number FROM title_episode WHERE tconst = 'tt0043430'", "24"),
+      episodes.value("parent_tconst", of: "tt0041951", is: "tt0041038"),
+      episodes.nulls(["parent_tconst", "season_number", "episode_number"], of: "tt0042816"),
+      episodes.value("season_number || ' ' || episode_number", of: "tt0043426", is: "0 2147483647"),
+      episodes.value("episode_number", of: "tt0043430", is: "24"),
     ]
   )
+
+  private static let principals = RowChecks(table: "title_principals", key: "tconst")
 
   static let titlePrincipals = DatasetFixture(
     dataset: "title.principals",
@@ -228,43 +217,21 @@ extension DatasetFixture {
       reject(11, nil, "blank line"),
     ],
     checks: [
-      check(
-        "SELECT characters = '[\"Self\"]'::jsonb FROM title_principals WHERE tconst = 'tt0000001'",
-        "t"
-      ),
-      check(
-        """
-        SELECT count(*) FROM title_principals WHERE tconst = 'tt0000002' AND nconst IS NULL
-          AND category IS NULL AND job IS NULL AND characters IS NULL
-        """,
-        "1"
-      ),
-      check(
-        "SELECT job FROM title_principals WHERE tconst = 'tt0000003'",
-        "director of photography"
-      ),
-      check(
-        "SELECT characters ->> 0 FROM title_principals WHERE tconst = 'tt0000004'",
-        "Woman (segment \"Making Love\")"
-      ),
-      check(
-        "SELECT jsonb_array_length(characters) FROM title_principals WHERE tconst = 'tt0000004'",
-        "2"
-      ),
-      check(
-        "SELECT characters ->> 0 FROM title_principals WHERE tconst = 'tt0000005'",
-        "Back\\slash"
-      ),
-      check("SELECT characters ->> 1 FROM title_principals WHERE tconst = 'tt0000005'", "Zoë"),
-      check(
-        "SELECT characters ->> 2 FROM title_principals WHERE tconst = 'tt0000005'",
-        "🎬 Ångström"
-      ),
-      check("SELECT job = '' FROM title_principals WHERE tconst = 'tt0000006'", "t"),
-      check("SELECT characters FROM title_principals WHERE tconst = 'tt0000006'", "[]"),
-      check("SELECT category FROM title_principals WHERE tconst = 'tt0000011'", "composer"),
+      principals.value("characters = '[\"Self\"]'::jsonb", of: "tt0000001", is: "t"),
+      principals.nulls(["nconst", "category", "job", "characters"], of: "tt0000002"),
+      principals.value("job", of: "tt0000003", is: "director of photography"),
+      principals.value("characters ->> 0", of: "tt0000004", is: "Woman (segment \"Making Love\")"),
+      principals.value("jsonb_array_length(characters)", of: "tt0000004", is: "2"),
+      principals.value("characters ->> 0", of: "tt0000005", is: "Back\\slash"),
+      principals.value("characters ->> 1", of: "tt0000005", is: "Zoë"),
+      principals.value("characters ->> 2", of: "tt0000005", is: "🎬 Ångström"),
+      principals.value("job = ''", of: "tt0000006", is: "t"),
+      principals.value("characters", of: "tt0000006", is: "[]"),
+      principals.value("category", of: "tt0000011", is: "composer"),
     ]
   )
+
+  private static let ratings = RowChecks(table: "title_ratings", key: "tconst")
 
   /// No newline after the last row.
   static let titleRatings = DatasetFixture(
@@ -277,21 +244,12 @@ extension DatasetFixture {
       reject(10, nil, "expected 3 fields, found 2"),
     ],
     checks: [
-      check("SELECT average_rating FROM title_ratings WHERE tconst = 'tt0000001'", "5.7"),
-      check("SELECT average_rating FROM title_ratings WHERE tconst = 'tt0000002'", "10.0"),
-      check(
-        "SELECT average_rating || ' ' || num_votes FROM title_ratings WHERE tconst = 'tt0000003'",
-        "0.0 0"
-      ),
-      check("SELECT average_rating FROM title_ratings WHERE tconst = 'tt0000004'", "7.0"),
-      check(
-        """
-        SELECT count(*) FROM title_ratings WHERE tconst = 'tt0000005'
-          AND average_rating IS NULL AND num_votes IS NULL
-        """,
-        "1"
-      ),
-      check("SELECT num_votes FROM title_ratings WHERE tconst = 'tt0000010'", "303"),
+      ratings.value("average_rating", of: "tt0000001", is: "5.7"),
+      ratings.value("average_rating", of: "tt0000002", is: "10.0"),
+      ratings.value("average_rating || ' ' || num_votes", of: "tt0000003", is: "0.0 0"),
+      ratings.value("average_rating", of: "tt0000004", is: "7.0"),
+      ratings.nulls(["average_rating", "num_votes"], of: "tt0000005"),
+      ratings.value("num_votes", of: "tt0000010", is: "303"),
     ]
   )
 }
