@@ -76,27 +76,21 @@ func gunzip(_ bytes: [UInt8], readSize: Int = 7) throws -> [UInt8] {
     }
   }
 
-  @Test("bad CRC-32 is an error")
-  func badChecksum() {
+  // A gzip trailer is the CRC-32 (bytes 8 to 5 from the end), then the
+  // data length (bytes 4 to 1).
+  @Test(
+    "bad trailer is an error",
+    arguments: [(6, 0xff, "incorrect data check"), (2, 0x01, "incorrect length check")]
+      as [(Int, UInt8, String)]
+  )
+  func badTrailer(offsetFromEnd: Int, flippedBits: UInt8, expectedDetail: String) {
     var compressed = gzip(text)
-    compressed[compressed.count - 6] ^= 0xff
+    compressed[compressed.count - offsetFromEnd] ^= flippedBits
     #expect {
       try gunzip(compressed)
     } throws: { error in
       guard case InflateError.corrupt(_, _, let detail) = error else { return false }
-      return detail == "incorrect data check"
-    }
-  }
-
-  @Test("bad length trailer is an error")
-  func badLength() {
-    var compressed = gzip(text)
-    compressed[compressed.count - 2] ^= 0x01
-    #expect {
-      try gunzip(compressed)
-    } throws: { error in
-      guard case InflateError.corrupt(_, _, let detail) = error else { return false }
-      return detail == "incorrect length check"
+      return detail == expectedDetail
     }
   }
 
