@@ -5,7 +5,8 @@
 Each measurement runs BENCH_RUNS times, and every run times a tool and its
 reference one after the other, so both see the same machine state:
 
-  fetch      fetch URL -o FILE, and to /dev/null, vs curl -s -f -o FILE URL
+  fetch      fetch URL -o FILE, and to /dev/null, vs curl -s -f -o FILE URL,
+             also followed by sync FILE, since fetch syncs its file
   inflate    inflate FILE.gz              vs gzip -dc, and pigz -dc if installed
   split      split --out DIR and --stdout, in MB/s and rows/s of TSV, vs inflate
   load       make -j2 load (the chunks from split --out), and load - (one
@@ -428,6 +429,7 @@ def print_table(config, results, ratios, throughput, floors, cores):
 LABELS = [
     ("fetch", "fetch URL -o FILE (loopback HTTP)"),
     ("curl", "curl -s -f -o FILE URL"),
+    ("curl_sync", "curl -s -f -o FILE URL && sync FILE"),
     ("fetch_stdout", "fetch URL >/dev/null (no file, no fsync)"),
     ("inflate", "inflate FILE.gz >/dev/null"),
     ("gzip", "gzip -dc FILE.gz >/dev/null"),
@@ -449,6 +451,7 @@ LABELS = [
 # split's, which equals split's throughput over inflate's.
 RATIOS = [
     ("fetch/curl", "fetch", "curl", "fetch -o / curl -o", "<= 1.25x for 300 MB"),
+    ("fetch/curl_sync", "fetch", "curl_sync", "fetch -o / (curl -o && sync FILE)", ""),
     ("fetch_stdout/curl", "fetch_stdout", "curl", "fetch >/dev/null / curl -o", ""),
     ("inflate/gzip", "inflate", "gzip", "inflate / gzip -dc", "<= 1.10x"),
     ("inflate/pigz", "inflate", "pigz", "inflate / pigz -dc", ""),
@@ -568,6 +571,11 @@ def run_bench(arguments):
             record("fetch", runner.time("fetch", [tools["fetch"], url, "-o", fetched, "--quiet"]))
             os.remove(fetched)
             record("curl", runner.time("curl", ["curl", "-s", "-f", "-o", fetched, url]))
+            os.remove(fetched)
+            # fetch syncs its file before renaming it into place, curl does
+            # not, so curl followed by sync(1) of the file is timed as well.
+            record("curl_sync", runner.time("curl-sync", [
+                "bash", "-c", 'curl -s -f -o "$1" "$2" && sync "$1"', "bash", fetched, url]))
             os.remove(fetched)
             record("fetch_stdout", runner.time("fetch-stdout", [tools["fetch"], url, "--quiet"]))
 
