@@ -66,6 +66,40 @@ $(error SOURCE names one file, but DATASETS lists $(words $(DATASETS)) datasets;
 endif
 endif
 
+comma := ,
+
+# Prints "valid" when the variable named $(1) contains an integer from $(2)
+# to $(3), with no upper limit when $(3) is empty. An empty value is valid
+# only when $(4), the text that says what empty means, is given. Leading
+# zeros are dropped first. Every upper limit has at most 10 digits, so a
+# longer number is over it and never reaches bash's 64-bit arithmetic.
+integer_in_range = $(shell n=$(call shell_quote,$($(1))); \
+  if [[ -z $$n ]]; then [[ -n '$(4)' ]] && echo valid; exit 0; fi; \
+  [[ $$n =~ ^0*([0-9]+)$$ ]] || exit 0; \
+  n=$${BASH_REMATCH[1]}; \
+  if [[ ! $$n =~ ^[0-9]{1,10}$$ ]]; then [[ -z '$(3)' ]] && echo valid; exit 0; fi; \
+  (( n >= $(2) )) || exit 0; \
+  [[ -z '$(3)' ]] || (( n <= $(3) )) || exit 0; \
+  echo valid)
+
+# Stops make when the user set the variable named $(1) to a value outside
+# what integer_in_range allows. The tools would reject it only in the middle
+# of the run, where make may go on or blame a later step. Defaults are
+# valid, so they are not checked, and neither is a variable not set yet.
+check_integer = $(if $(filter undefined default file,$(origin $(1))),,$(if \
+  $(call integer_in_range,$(1),$(2),$(3),$(4)),,$(error $(1): invalid value \
+  '$($(1))'; expected an integer $(if $(3),from $(2) to $(3),of at least $(2))$(if \
+  $(4),$(comma) or $(4)))))
+
+$(call check_integer,CHUNK_ROWS,1,100000000)
+$(call check_integer,LOAD_JOBS,0,64)
+$(call check_integer,MAX_REJECTS,0,2147483647,empty for no limit)
+$(call check_integer,BENCH_ROWS,1)
+$(call check_integer,BENCH_RUNS,1)
+$(call check_integer,BENCH_SEED,0)
+$(call check_integer,FAULT_ROUNDS,1)
+$(call check_integer,EMBEDDED_PGPORT,1,65535)
+
 # STAGELOAD_BIN names a directory of prebuilt tools, and make then runs no
 # `swift build`. `make test` sets it for the tests, because a make run by a
 # test would otherwise wait for the build lock that `swift test` holds.
@@ -193,7 +227,8 @@ help:
 	@echo '  make test         build, start the database, run swift test and a short fault suite'
 	@echo '  make test-faults  kill, interrupt or disturb loads, rerun make and check the result'
 	@echo '  make bench        time the tools against curl, gzip, pigz and psql \copy'
-	@echo '  make status       chunks loaded, failed and pending per dataset, and rows loaded'
+	@echo '  make status       chunks loaded, failed and pending per dataset, whether they are'
+	@echo '                    published, and rows loaded'
 	@echo '  make summary      the summary of the last run'
 	@echo '  make db-start     start the embedded PostgreSQL (creates it in $(WORK)/pg if missing)'
 	@echo '  make db-stop      stop the embedded PostgreSQL'
@@ -207,10 +242,10 @@ help:
 	@echo '      datasets to load, separated by spaces, or all for the seven datasets'
 	@echo '  SOURCE=$(value SOURCE)'
 	@echo '      download URL, file:// URL or path; $$(dataset) stands for the dataset name'
-	@echo '  CHUNK_ROWS=$(CHUNK_ROWS)  rows per chunk, used when a dataset is split'
-	@echo '  LOAD_JOBS=$(LOAD_JOBS)  connections that load chunks while split still writes them;'
+	@echo '  CHUNK_ROWS=$(CHUNK_ROWS)  rows per chunk (1 to 100000000), used when a dataset is split'
+	@echo '  LOAD_JOBS=$(LOAD_JOBS)  connections (0 to 64) that load chunks while split still writes them;'
 	@echo '                0 loads them only after the split, one make job each'
-	@echo '  MAX_REJECTS=$(MAX_REJECTS)  rows the server may reject per chunk (empty: no limit)'
+	@echo '  MAX_REJECTS=$(MAX_REJECTS)  rows the server may reject per chunk (0 to 2147483647; empty: no limit)'
 	@echo '  FETCH_OPTIONS=$(FETCH_OPTIONS)  extra fetch options, such as --retries 2 --stall-timeout 10'
 	@echo '  WORK=$(WORK)  spool directory for downloads, chunks, markers and the embedded database'
 	@echo '  NAME.table    table for dataset NAME (default NAME with . replaced by _)'

@@ -6,12 +6,17 @@
 #
 # A chunk counts as loaded when WORK/loaded/NAME/CHUNK.ok exists, as failed
 # when only CHUNK.failed exists, and as pending otherwise. Row counts come
-# from the manifest's rows column. summary also counts the chunks whose .ok
-# marker is newer than RUN_STAMP as loaded by this run, and queries the row
-# count of each table through stages/db.sh psql. With --timed, which `make`
-# passes right after its run, it also prints the time since RUN_STAMP.
+# from the manifest's rows column. The dataset's chunks are published once
+# WORK/loaded/NAME/published.ok exists; the split deletes it with the other
+# markers. summary also counts the chunks whose .ok marker is newer than
+# RUN_STAMP as loaded by this run, and a published.ok newer than RUN_STAMP
+# as published by this run. It queries the row count of each table through
+# stages/db.sh psql. With --timed, which `make` passes right after its run,
+# it also prints the time since RUN_STAMP.
 # NOTE: "loaded by this run" also counts a chunk whose marker was missing but
-# whose rows load found already in the table and skipped.
+# whose rows load found already in the table and skipped. In the same way,
+# "published by this run" also covers a publish that committed in an earlier
+# run that was killed before it wrote published.ok.
 set -euo pipefail
 
 # Print a count and a noun, with an s unless the count is 1.
@@ -24,14 +29,18 @@ die() {
   exit 64
 }
 
-# Set the per-dataset counters from WORK/chunks/NAME/manifest.tsv.
-# Returns 1 if the dataset has no manifest yet.
+# Set the per-dataset counters from WORK/chunks/NAME/manifest.tsv and the
+# markers. failed_usage counts the failed chunks whose load exited with 64
+# (usage error). publish is published_now, published, waiting (every chunk
+# loaded but not published yet) or unpublished. Returns 1 if the dataset
+# has no manifest yet.
 scan_dataset() {
   local name=$1 stamp=${2:-}
   local manifest=$work/chunks/$name/manifest.tsv
   local markers=$work/loaded/$name
-  chunks=0 loaded=0 loaded_now=0 failed=0 pending=0
+  chunks=0 loaded=0 loaded_now=0 failed=0 failed_usage=0 pending=0
   rows_total=0 rows_loaded=0 rows_now=0 failed_list="" last_error=""
+  publish=unpublished
   [[ -f $manifest ]] || return 1
 
   local chunk first_line rows sha256
@@ -51,10 +60,23 @@ scan_dataset() {
       failed=$((failed + 1))
       failed_list+=" $base"
       last_error=$(tail -n 1 -- "$markers/$base.failed")
+      # The recipe in stages/load.mk writes "load exited with status N" first.
+      if [[ $(head -n 1 -- "$markers/$base.failed") == "load exited with status 64" ]]; then
+        failed_usage=$((failed_usage + 1))
+      fi
     else
       pending=$((pending + 1))
     fi
   done <"$manifest"
+
+  if [[ -e $markers/published.ok ]]; then
+    publish=published
+    if [[ -n $stamp && -e $stamp && $markers/published.ok -nt $stamp ]]; then
+      publish=published_now
+    fi
+  elif ((loaded == chunks)); then
+    publish=waiting
+  fi
 }
 
 # Print "N rejected" and, if any, the count per rejects file, for example
@@ -89,6 +111,48 @@ describe_failed() {
   printf '%d failed (%s), ' "$failed" "${failed_list# }"
 }
 
+# Print whether the dataset's chunks are in its table: "published by this
+# run", "published", "waiting for publish" or "not published".
+describe_publish() {
+  case $publish in
+    published_now) echo "published by this run" ;;
+    published) echo "published" ;;
+    waiting) echo "waiting for publish" ;;
+    *) echo "not published" ;;
+  esac
+}
+
+# Print how the summary's "nothing to load" line ends, with $1 (it or
+# them) for the chunks.
+publish_suffix() {
+  case $publish in
+    published_now) echo "; this run published $1" ;;
+    published) echo " and published" ;;
+    *) echo "; not published yet" ;;
+  esac
+}
+
+# Print what the user can do about the chunks that are not loaded or not
+# published yet, one line each, indented by $1. A chunk whose load failed
+# with a usage error (64) fails the same way on every rerun, so the advice
+# for those is to correct the command first.
+advise() {
+  local indent=$1 name=$2
+  local retryable=$((failed - failed_usage + pending))
+  if ((retryable == 1)); then
+    echo "${indent}$name: 1 chunk not loaded; run make again to load it"
+  elif ((retryable > 1)); then
+    echo "${indent}$name: $retryable chunks not loaded; run make again to load them"
+  fi
+  if ((failed_usage > 0)); then
+    echo "${indent}$name: $(plural "$failed_usage" chunk) failed with a usage error (exit status 64)," \
+      "which running make again repeats; correct the setting that the error names first"
+  fi
+  if [[ $publish == waiting ]]; then
+    echo "${indent}$name: every chunk is loaded, but not published yet; run make again to publish"
+  fi
+}
+
 count_table_rows() {
   local table=$1 output
   if [[ ! $table =~ ^[A-Za-z0-9_]+$ ]]; then
@@ -116,12 +180,13 @@ cmd_status() {
       describe_missing "$name"
       continue
     fi
-    printf '%s: %s: %d loaded, %s%d pending; %d of %d rows loaded; %s\n' \
+    printf '%s: %s: %d loaded, %s%d pending, %s; %d of %d rows loaded; %s\n' \
       "$name" "$(plural "$chunks" chunk)" "$loaded" "$(describe_failed)" "$pending" \
-      "$rows_loaded" "$rows_total" "$(describe_rejects "$name")"
+      "$(describe_publish)" "$rows_loaded" "$rows_total" "$(describe_rejects "$name")"
     if [[ -n $last_error ]]; then
       echo "$name: last error: $last_error"
     fi
+    advise "" "$name"
   done
 }
 
@@ -141,20 +206,21 @@ cmd_summary() {
     total_now=$((total_now + rows_now))
     if ((loaded_now == 0 && loaded == chunks)); then
       if ((chunks == 1)); then
-        echo "  nothing to load: the one chunk of $name was already loaded"
+        echo "  nothing to load: the one chunk of $name was already loaded$(publish_suffix it)"
       else
-        echo "  nothing to load: all $chunks chunks of $name were already loaded"
+        echo "  nothing to load: all $chunks chunks of $name were already loaded$(publish_suffix them)"
       fi
     else
-      printf '  %s: %d of %s loaded by this run, %d already loaded, %s%d pending\n' \
+      printf '  %s: %d of %s loaded by this run, %d already loaded, %s%d pending, %s\n' \
         "$name" "$loaded_now" "$(plural "$chunks" chunk)" "$((loaded - loaded_now))" "$(describe_failed)" \
-        "$pending"
+        "$pending" "$(describe_publish)"
     fi
     printf '  %s rows: %d in chunks, %d loaded by this run, %s; table %s: %s\n' \
       "$name" "$rows_total" "$rows_now" "$(describe_rejects "$name")" "$table" \
       "$(count_table_rows "$table")"
-    if ((failed > 0 || pending > 0)); then
-      echo "  $name: $(plural $((failed + pending)) chunk) not loaded; run make again to load them"
+    advise "  " "$name"
+    if [[ -n $last_error ]]; then
+      echo "  $name: last error: $last_error"
     fi
   done
 
