@@ -36,7 +36,10 @@ package enum LoadError: StageError {
     case .connectionLost(let subject, let message):
       return "\(subject): lost the connection to the server: \(message); retry with make"
     case .server(let subject, let sqlState, let message, let hint):
-      return "\(subject): \(message) (SQLSTATE \(sqlState))" + (hint.map { "; \($0)" } ?? "")
+      var line = "\(subject): \(message) (SQLSTATE \(sqlState))"
+      if let hint { line += "; \(hint)" }
+      if let advice = Self.advice(forSQLState: sqlState) { line += "; \(advice)" }
+      return line
     case .chunk(let error):
       return error.description
     case .everyRowRejected(let chunk, let rows, let first):
@@ -54,16 +57,38 @@ package enum LoadError: StageError {
     }
   }
 
-  /// Maps a SQLSTATE to an exit status: data errors (classes 22 and 23)
-  /// are bad input, connection and shutdown errors and transaction
-  /// conflicts are temporary, access and missing objects mean the service
-  /// cannot be used as configured.
+  /// Maps a SQLSTATE to an exit status.
+  ///
+  /// Data errors (classes 22 and 23) are bad input. Connection and shutdown
+  /// errors and transaction conflicts are temporary. Failed authentication,
+  /// a missing database and a missing privilege (42501) mean that the
+  /// service cannot be used as configured. Every other error is a server
+  /// error, including the rest of class 42, such as a missing column.
   static func exitStatus(forSQLState sqlState: String) -> ExitStatus {
+    if sqlState == insufficientPrivilege { return .unavailable }
     switch sqlState.prefix(2) {
     case "22", "23": return .dataError
     case "08", "40", "53", "57": return .temporaryFailure
-    case "28", "3D", "42": return .unavailable
+    case "28", "3D": return .unavailable
     default: return .software
+    }
+  }
+
+  /// The SQLSTATE of insufficient_privilege, the one access error of class 42.
+  static let insufficientPrivilege = "42501"
+
+  /// Returns what the user should check when the target table is missing
+  /// or lacks the dataset's columns, or nil for other SQLSTATEs.
+  static func advice(forSQLState sqlState: String) -> String? {
+    switch sqlState {
+    // undefined_table
+    case "42P01":
+      return "check --table, or pass --create to create the table"
+    // undefined_column, datatype_mismatch, cannot_coerce
+    case "42703", "42804", "42846":
+      return "the table does not have the dataset's columns; check --dataset and --table"
+    default:
+      return nil
     }
   }
 }

@@ -64,7 +64,8 @@ let tool = Tool(
     exit status: 0 done (rejected rows set aside), 64 usage, 65 a chunk was refused
     or had more rejected rows than --max-rejects allows,
     66 missing chunk, 69 server unreachable or access denied,
-    70 any other server error, 73 cannot create the rejects file,
+    70 any other server error, such as a table without the dataset's columns,
+    73 cannot create the rejects file,
     74 read or write error,
     75 connection lost or transaction conflict (safe to retry), 130 interrupted
 
