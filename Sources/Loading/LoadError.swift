@@ -17,6 +17,11 @@ package enum LoadError: StageError {
   /// A chunk's bytes differ from the SHA-256 in its manifest: it was
   /// damaged or changed after split wrote it.
   case chunkMismatch(path: String)
+  /// The staging table to publish has no rows, so `table` is left as it is.
+  case emptyStagingTable(table: String, staging: String)
+  /// Neither the table nor its staging table exists, so there is nothing
+  /// to publish.
+  case noStagingTable(table: String, staging: String)
 
   package var exitStatus: ExitStatus {
     switch self {
@@ -24,7 +29,8 @@ package enum LoadError: StageError {
     case .connectionLost: .temporaryFailure
     case .server(_, let sqlState, _, _): Self.exitStatus(forSQLState: sqlState)
     case .chunk(let error): error.exitStatus
-    case .chunkMismatch, .tooManyRejects, .everyRowRejected: .dataError
+    case .chunkMismatch, .tooManyRejects, .everyRowRejected, .emptyStagingTable: .dataError
+    case .noStagingTable: .noInput
     }
   }
 
@@ -54,6 +60,12 @@ package enum LoadError: StageError {
     case .chunkMismatch(let path):
       return "\(path): chunk does not match the SHA-256 in its manifest; not loaded; "
         + "run split again"
+    case .emptyStagingTable(let table, let staging):
+      return "\(table): not published, because \(staging) has no rows (every source row "
+        + "was rejected, or the source had none); \(table) was left as it was"
+    case .noStagingTable(let table, let staging):
+      return "\(table): nothing to publish, because neither \(table) nor \(staging) "
+        + "exists; load chunks with --staging first"
     }
   }
 

@@ -15,7 +15,8 @@ package struct Publisher {
   package enum Outcome: Sendable, Equatable {
     /// The staging table is now the table, with `rows` rows.
     case published(rows: Int, duplicates: [RejectedRow])
-    /// There is no staging table: an earlier run published it already.
+    /// The table exists but its staging table does not, because an earlier
+    /// run published it already.
     case nothingToPublish
   }
 
@@ -52,17 +53,25 @@ package struct Publisher {
 
   /// Builds the key on `TABLE__staging` and swaps it in as `TABLE`.
   ///
-  /// - Returns: The published row count and the rows deleted as duplicate keys.
-  /// - Throws: `LoadError`; the transaction is rolled back and the old
-  ///   table stays as it was.
+  /// An empty staging table is never published, so a source whose every
+  /// row was rejected cannot empty a loaded table.
+  ///
+  /// - Returns: The published row count and the rows deleted as duplicate
+  ///   keys, or `.nothingToPublish` when only the table exists.
+  /// - Throws: `LoadError.noStagingTable` when neither table exists,
+  ///   `LoadError.emptyStagingTable` when the staging table has no rows, and
+  ///   other `LoadError`s from the server. The old table stays as it was.
   package func publish() throws -> Outcome {
     let staging = TableSchema.stagingName(of: tableName)
-    let exists = try connection.execute(
-      "SELECT to_regclass($1) IS NOT NULL",
-      parameters: [try connection.quoteIdentifier(staging)],
-      subject: staging
-    )
-    guard exists.value(0, 0) == "t" else { return .nothingToPublish }
+    guard try exists(staging) else {
+      guard try exists(tableName) else {
+        throw LoadError.noStagingTable(table: tableName, staging: staging)
+      }
+      return .nothingToPublish
+    }
+    guard try hasRows(staging) else {
+      throw LoadError.emptyStagingTable(table: tableName, staging: staging)
+    }
 
     let quotedStaging = try connection.quoteIdentifier(staging)
     let quotedTable = try connection.quoteIdentifier(tableName)
@@ -114,6 +123,25 @@ package struct Publisher {
       if connection.isAlive { _ = try? connection.execute("ROLLBACK", subject: tableName) }
       throw error
     }
+  }
+
+  /// Returns whether the table `name` (unquoted) exists.
+  private func exists(_ name: String) throws -> Bool {
+    let result = try connection.execute(
+      "SELECT to_regclass($1) IS NOT NULL",
+      parameters: [try connection.quoteIdentifier(name)],
+      subject: name
+    )
+    return result.value(0, 0) == "t"
+  }
+
+  /// Returns whether the table `name` (unquoted) has at least one row.
+  private func hasRows(_ name: String) throws -> Bool {
+    let result = try connection.execute(
+      "SELECT EXISTS (SELECT FROM \(try connection.quoteIdentifier(name)))",
+      subject: name
+    )
+    return result.value(0, 0) == "t"
   }
 
   /// Deletes every row whose key another row also has, keeping one row per

@@ -43,7 +43,9 @@ let tool = Tool(
                       recreate it empty, starting a new load
       --publish       build the primary key on TABLE__staging and swap it in as
                       TABLE in one transaction; rows with a duplicate key are
-                      deleted first, all but one per key, and reported
+                      deleted first, all but one per key, and reported; an
+                      empty TABLE__staging is not published, and TABLE is
+                      left as it was
       --rejects FILE  append rejected rows to FILE (chunk, chunk_line,
                       source_line, sqlstate, message, row)
       --max-rejects N fail a chunk, loading none of it, when more than N of
@@ -62,8 +64,9 @@ let tool = Tool(
       --version       show the version
 
     exit status: 0 done (rejected rows set aside), 64 usage, 65 a chunk was refused
-    or had more rejected rows than --max-rejects allows,
-    66 missing chunk, 69 server unreachable or access denied,
+    or had more rejected rows than --max-rejects allows, or the staging table
+    to publish is empty, 66 missing chunk, or neither TABLE nor TABLE__staging
+    exists to publish, 69 server unreachable or access denied,
     70 any other server error, such as a table without the dataset's columns,
     73 cannot create the rejects file,
     74 read or write error,
