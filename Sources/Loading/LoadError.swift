@@ -22,6 +22,10 @@ package enum LoadError: StageError {
   /// Neither the table nor its staging table exists, so there is nothing
   /// to publish.
   case noStagingTable(table: String, staging: String)
+  /// No --dataset was given, and the ledger cannot name the dataset of
+  /// `table`, because it lists no chunk of it, chunks of several datasets
+  /// (`ledgerNames`) or a dataset that load does not know.
+  case unknownDataset(table: String, ledgerNames: [String])
 
   package var exitStatus: ExitStatus {
     switch self {
@@ -31,6 +35,7 @@ package enum LoadError: StageError {
     case .chunk(let error): error.exitStatus
     case .chunkMismatch, .tooManyRejects, .everyRowRejected, .emptyStagingTable: .dataError
     case .noStagingTable: .noInput
+    case .unknownDataset(_, let ledgerNames): ledgerNames.isEmpty ? .usage : .dataError
     }
   }
 
@@ -66,6 +71,17 @@ package enum LoadError: StageError {
     case .noStagingTable(let table, let staging):
       return "\(table): nothing to publish, because neither \(table) nor \(staging) "
         + "exists; load chunks with --staging first"
+    case .unknownDataset(let table, let ledgerNames):
+      if ledgerNames.isEmpty {
+        return "\(table): the dataset is unknown, because \(TableSchema.ledgerName) lists "
+          + "no chunk loaded into it; pass --dataset"
+      }
+      if ledgerNames.count == 1 {
+        return "\(table): \(TableSchema.ledgerName) lists chunks of dataset "
+          + "'\(ledgerNames[0])', which load does not know; pass --dataset"
+      }
+      return "\(table): \(TableSchema.ledgerName) lists chunks of several datasets "
+        + "(\(ledgerNames.joined(separator: ", "))); pass --dataset"
     }
   }
 
