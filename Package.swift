@@ -24,7 +24,7 @@ let package = Package(
 
     .testTarget(name: "StageKitTests", dependencies: ["StageKit"]),
     .testTarget(name: "SplittingTests", dependencies: ["Splitting", "Datasets", "CScan"]),
-    .testTarget(name: "LoadingTests", dependencies: ["Loading"]),
+    .testTarget(name: "LoadingTests", dependencies: ["Loading", "StageKit", "Datasets"]),
     .testTarget(name: "InflatingTests", dependencies: ["Inflating", "StageKit", "CZlib"]),
     .target(name: "TestSupport", path: "Tests/TestSupport"),
     .testTarget(name: "FetchingTests", dependencies: ["Fetching", "StageKit", "TestSupport"]),

@@ -204,7 +204,9 @@ cmd_summary() {
       continue
     fi
     total_now=$((total_now + rows_now))
-    if ((loaded_now == 0 && loaded == chunks)); then
+    if ((chunks == 0)); then
+      echo "  nothing to load: split wrote no rows of $name, so it has no chunks"
+    elif ((loaded_now == 0 && loaded == chunks)); then
       if ((chunks == 1)); then
         echo "  nothing to load: the one chunk of $name was already loaded$(publish_suffix it)"
       else

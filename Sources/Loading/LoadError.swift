@@ -17,6 +17,15 @@ package enum LoadError: StageError {
   /// A chunk's bytes differ from the SHA-256 in its manifest: it was
   /// damaged or changed after split wrote it.
   case chunkMismatch(path: String)
+  /// The staging table to publish has no rows, so `table` is left as it is.
+  case emptyStagingTable(table: String, staging: String)
+  /// Neither the table nor its staging table exists, so there is nothing
+  /// to publish.
+  case noStagingTable(table: String, staging: String)
+  /// No --dataset was given, and the ledger cannot name the dataset of
+  /// `table`, because it lists no chunk of it, chunks of several datasets
+  /// (`ledgerNames`) or a dataset that load does not know.
+  case unknownDataset(table: String, ledgerNames: [String])
 
   package var exitStatus: ExitStatus {
     switch self {
@@ -24,7 +33,9 @@ package enum LoadError: StageError {
     case .connectionLost: .temporaryFailure
     case .server(_, let sqlState, _, _): Self.exitStatus(forSQLState: sqlState)
     case .chunk(let error): error.exitStatus
-    case .chunkMismatch, .tooManyRejects, .everyRowRejected: .dataError
+    case .chunkMismatch, .tooManyRejects, .everyRowRejected, .emptyStagingTable: .dataError
+    case .noStagingTable: .noInput
+    case .unknownDataset(_, let ledgerNames): ledgerNames.isEmpty ? .usage : .dataError
     }
   }
 
@@ -36,7 +47,10 @@ package enum LoadError: StageError {
     case .connectionLost(let subject, let message):
       return "\(subject): lost the connection to the server: \(message); retry with make"
     case .server(let subject, let sqlState, let message, let hint):
-      return "\(subject): \(message) (SQLSTATE \(sqlState))" + (hint.map { "; \($0)" } ?? "")
+      var line = "\(subject): \(message) (SQLSTATE \(sqlState))"
+      if let hint { line += "; \(hint)" }
+      if let advice = Self.advice(forSQLState: sqlState) { line += "; \(advice)" }
+      return line
     case .chunk(let error):
       return error.description
     case .everyRowRejected(let chunk, let rows, let first):
@@ -51,19 +65,58 @@ package enum LoadError: StageError {
     case .chunkMismatch(let path):
       return "\(path): chunk does not match the SHA-256 in its manifest; not loaded; "
         + "run split again"
+    case .emptyStagingTable(let table, let staging):
+      return "\(table): not published, because \(staging) has no rows (every source row "
+        + "was rejected, or the source had none); \(table) was left as it was"
+    case .noStagingTable(let table, let staging):
+      return "\(table): nothing to publish, because neither \(table) nor \(staging) "
+        + "exists; load chunks with --staging first"
+    case .unknownDataset(let table, let ledgerNames):
+      if ledgerNames.isEmpty {
+        return "\(table): the dataset is unknown, because \(TableSchema.ledgerName) lists "
+          + "no chunk loaded into it; pass --dataset"
+      }
+      if ledgerNames.count == 1 {
+        return "\(table): \(TableSchema.ledgerName) lists chunks of dataset "
+          + "'\(ledgerNames[0])', which load does not know; pass --dataset"
+      }
+      return "\(table): \(TableSchema.ledgerName) lists chunks of several datasets "
+        + "(\(ledgerNames.joined(separator: ", "))); pass --dataset"
     }
   }
 
-  /// Maps a SQLSTATE to an exit status: data errors (classes 22 and 23)
-  /// are bad input, connection and shutdown errors and transaction
-  /// conflicts are temporary, access and missing objects mean the service
-  /// cannot be used as configured.
+  /// Maps a SQLSTATE to an exit status.
+  ///
+  /// Data errors (classes 22 and 23) are bad input. Connection and shutdown
+  /// errors and transaction conflicts are temporary. Failed authentication,
+  /// a missing database and a missing privilege (42501) mean that the
+  /// service cannot be used as configured. Every other error is a server
+  /// error, including the rest of class 42, such as a missing column.
   static func exitStatus(forSQLState sqlState: String) -> ExitStatus {
+    if sqlState == insufficientPrivilege { return .unavailable }
     switch sqlState.prefix(2) {
     case "22", "23": return .dataError
     case "08", "40", "53", "57": return .temporaryFailure
-    case "28", "3D", "42": return .unavailable
+    case "28", "3D": return .unavailable
     default: return .software
+    }
+  }
+
+  /// The SQLSTATE of insufficient_privilege, the one access error of class 42.
+  static let insufficientPrivilege = "42501"
+
+  /// Returns what the user should check when the target table is missing
+  /// or lacks the dataset's columns, or nil for other SQLSTATEs.
+  static func advice(forSQLState sqlState: String) -> String? {
+    switch sqlState {
+    // undefined_table
+    case "42P01":
+      return "check --table, or pass --create to create the table"
+    // undefined_column, datatype_mismatch, cannot_coerce
+    case "42703", "42804", "42846":
+      return "the table does not have the dataset's columns; check --dataset and --table"
+    default:
+      return nil
     }
   }
 }

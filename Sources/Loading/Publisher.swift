@@ -13,9 +13,11 @@ import StageKit
 package struct Publisher {
   /// The outcome of a publish.
   package enum Outcome: Sendable, Equatable {
-    /// The staging table is now the table, with `rows` rows.
-    case published(rows: Int, duplicates: [RejectedRow])
-    /// There is no staging table: an earlier run published it already.
+    /// The staging table is now the table, with `rows` rows and a primary
+    /// key on the columns `key`.
+    case published(rows: Int, key: [String], duplicates: [RejectedRow])
+    /// The table exists but its staging table does not, because an earlier
+    /// run published it already.
     case nothingToPublish
   }
 
@@ -23,7 +25,7 @@ package struct Publisher {
   static let rejectsChunk = "publish"
 
   let connection: Connection
-  let dataset: Dataset
+  let dataset: Dataset?
   let tableName: String
   let rejectsPath: String?
 
@@ -39,11 +41,17 @@ package struct Publisher {
 
   /// - Parameters:
   ///   - connection: An open connection.
-  ///   - dataset: The dataset whose key the table gets.
+  ///   - dataset: The dataset whose key the table gets, or nil for the
+  ///     dataset that the ledger records for the staging table's chunks.
   ///   - tableName: The table to publish, unquoted.
   ///   - rejectsPath: The rejects file for rows with a duplicate key, or nil
   ///     to return them only in the outcome.
-  package init(connection: Connection, dataset: Dataset, tableName: String, rejectsPath: String?) {
+  package init(
+    connection: Connection,
+    dataset: Dataset?,
+    tableName: String,
+    rejectsPath: String?
+  ) {
     self.connection = connection
     self.dataset = dataset
     self.tableName = tableName
@@ -52,17 +60,30 @@ package struct Publisher {
 
   /// Builds the key on `TABLE__staging` and swaps it in as `TABLE`.
   ///
-  /// - Returns: The published row count and the rows deleted as duplicate keys.
-  /// - Throws: `LoadError`; the transaction is rolled back and the old
+  /// An empty staging table is never published, so a source whose every
+  /// row was rejected cannot empty a loaded table.
+  ///
+  /// - Returns: The published row count and the rows deleted as duplicate
+  ///   keys, or `.nothingToPublish` when only the table exists.
+  /// - Throws: `LoadError.noStagingTable` when neither table exists,
+  ///   `LoadError.emptyStagingTable` when the staging table has no rows, and
+  ///   `LoadError.unknownDataset` when no dataset was given and the ledger
+  ///   cannot name one, and other `LoadError`s from the server. The old
   ///   table stays as it was.
   package func publish() throws -> Outcome {
     let staging = TableSchema.stagingName(of: tableName)
-    let exists = try connection.execute(
-      "SELECT to_regclass($1) IS NOT NULL",
-      parameters: [try connection.quoteIdentifier(staging)],
-      subject: staging
-    )
-    guard exists.value(0, 0) == "t" else { return .nothingToPublish }
+    guard try exists(staging) else {
+      guard try exists(tableName) else {
+        throw LoadError.noStagingTable(table: tableName, staging: staging)
+      }
+      return .nothingToPublish
+    }
+    guard try hasRows(staging) else {
+      throw LoadError.emptyStagingTable(table: tableName, staging: staging)
+    }
+    guard let dataset = try dataset ?? Ledger.dataset(of: staging, connection: connection) else {
+      throw LoadError.unknownDataset(table: staging, ledgerNames: [])
+    }
 
     let quotedStaging = try connection.quoteIdentifier(staging)
     let quotedTable = try connection.quoteIdentifier(tableName)
@@ -82,7 +103,11 @@ package struct Publisher {
         try connection.execute(addKey, subject: staging)
       } catch LoadError.server(_, let sqlState, _, _) where sqlState == "23505" {
         try connection.execute("ROLLBACK TO SAVEPOINT stageload_key", subject: staging)
-        duplicates = try deleteDuplicateKeys(in: quotedStaging, staging: staging)
+        duplicates = try deleteDuplicateKeys(
+          in: quotedStaging,
+          staging: staging,
+          key: dataset.key
+        )
         try connection.execute(addKey, subject: staging)
       }
       try connection.execute(
@@ -109,20 +134,39 @@ package struct Publisher {
       }
       try connection.execute("COMMIT", subject: tableName)
       let loaded = count.value(0, 0).flatMap { Int($0) } ?? 0
-      return .published(rows: loaded - duplicates.count, duplicates: duplicates)
+      return .published(rows: loaded - duplicates.count, key: dataset.key, duplicates: duplicates)
     } catch {
       if connection.isAlive { _ = try? connection.execute("ROLLBACK", subject: tableName) }
       throw error
     }
   }
 
+  /// Returns whether the table `name` (unquoted) exists.
+  private func exists(_ name: String) throws -> Bool {
+    let result = try connection.execute(
+      "SELECT to_regclass($1) IS NOT NULL",
+      parameters: [try connection.quoteIdentifier(name)],
+      subject: name
+    )
+    return result.value(0, 0) == "t"
+  }
+
+  /// Returns whether the table `name` (unquoted) has at least one row.
+  private func hasRows(_ name: String) throws -> Bool {
+    let result = try connection.execute(
+      "SELECT EXISTS (SELECT FROM \(try connection.quoteIdentifier(name)))",
+      subject: name
+    )
+    return result.value(0, 0) == "t"
+  }
+
   /// Deletes every row whose key another row also has, keeping one row per
   /// key, and returns the deleted rows as rejects.
-  private func deleteDuplicateKeys(in quotedStaging: String, staging: String) throws
-    -> [RejectedRow]
+  private func deleteDuplicateKeys(in quotedStaging: String, staging: String, key: [String])
+    throws -> [RejectedRow]
   {
-    let match = dataset.key.map { "a.\($0) = b.\($0)" }.joined(separator: " AND ")
-    let keyText = dataset.key.map { "a.\($0)::text" }.joined(separator: ", ")
+    let match = key.map { "a.\($0) = b.\($0)" }.joined(separator: " AND ")
+    let keyText = key.map { "a.\($0)::text" }.joined(separator: ", ")
     let result = try connection.execute(
       """
       DELETE FROM \(quotedStaging) a USING \(quotedStaging) b
@@ -131,7 +175,7 @@ package struct Publisher {
       """,
       subject: staging
     )
-    let columns = dataset.key.joined(separator: ", ")
+    let columns = key.joined(separator: ", ")
     return (0..<result.rowCount).map { index in
       let value = result.value(index, 0) ?? ""
       return RejectedRow(

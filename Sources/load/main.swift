@@ -33,7 +33,11 @@ let tool = Tool(
     options:
       --dataset NAME  the chunks' dataset; default: the name of the first
                       chunk's directory (with --manifest FILE, of FILE's
-                      directory) when it is one, else name.basics. One of:
+                      directory) when it is one, else the dataset that
+                      stageload_ledger records for the chunks already in
+                      --table (TABLE__staging with --staging), else
+                      name.basics; with --publish, the dataset recorded for
+                      the chunks of TABLE__staging. One of:
                       \(datasetNames)
       --table NAME    the target table (default: the dataset with '.' as '_',
                       such as name_basics); quoted, so any name is safe
@@ -43,7 +47,9 @@ let tool = Tool(
                       recreate it empty, starting a new load
       --publish       build the primary key on TABLE__staging and swap it in as
                       TABLE in one transaction; rows with a duplicate key are
-                      deleted first, all but one per key, and reported
+                      deleted first, all but one per key, and reported; an
+                      empty TABLE__staging is not published, and TABLE is
+                      left as it was
       --rejects FILE  append rejected rows to FILE (chunk, chunk_line,
                       source_line, sqlstate, message, row)
       --max-rejects N fail a chunk, loading none of it, when more than N of
@@ -62,9 +68,11 @@ let tool = Tool(
       --version       show the version
 
     exit status: 0 done (rejected rows set aside), 64 usage, 65 a chunk was refused
-    or had more rejected rows than --max-rejects allows,
-    66 missing chunk, 69 server unreachable or access denied,
-    70 any other server error, 73 cannot create the rejects file,
+    or had more rejected rows than --max-rejects allows, or the staging table
+    to publish is empty, 66 missing chunk, or neither TABLE nor TABLE__staging
+    exists to publish, 69 server unreachable or access denied,
+    70 any other server error, such as a table without the dataset's columns,
+    73 cannot create the rejects file,
     74 read or write error,
     75 connection lost or transaction conflict (safe to retry), 130 interrupted
 
@@ -86,22 +94,35 @@ let tool = Tool(
   ]
 )
 
+/// Returns the dataset that --dataset names, or nil without the option.
+func namedDataset(_ arguments: Arguments) throws -> Dataset? {
+  guard let name = arguments.value("--dataset") else { return nil }
+  guard let dataset = Dataset.named(name) else {
+    throw UsageError("unknown dataset '\(name)'; expected one of \(datasetNames)")
+  }
+  return dataset
+}
+
 /// Returns the dataset named by the option, else by the directory of
-/// `firstChunk`, else name.basics.
+/// `firstChunk`, else by the ledger's rows for the table that --table
+/// names, else name.basics.
 ///
 /// `firstChunk` is the first chunk named on the command line, the first
 /// chunk that a standard-input manifest lists, or, for a manifest file, the
-/// manifest itself, whose chunks sit beside it.
+/// manifest itself, whose chunks sit beside it. The ledger is read from
+/// TABLE__staging with --staging, before --create empties it.
 func chooseDataset(_ arguments: Arguments, firstChunk: String?) throws -> Dataset {
-  if let name = arguments.value("--dataset") {
-    guard let dataset = Dataset.named(name) else {
-      throw UsageError("unknown dataset '\(name)'; expected one of \(datasetNames)")
-    }
-    return dataset
-  }
+  if let dataset = try namedDataset(arguments) { return dataset }
   if let chunk = firstChunk, chunk != "-" {
     let directory = URL(fileURLWithPath: chunk).deletingLastPathComponent().lastPathComponent
     if let dataset = Dataset.named(directory) { return dataset }
+  }
+  // Without --table the table name comes from the dataset, so the ledger
+  // can identify the dataset only of a table named on the command line.
+  if let table = arguments.value("--table") {
+    let target = arguments.has("--staging") ? Publisher.stagingName(of: table) : table
+    let connection = try Connection.fromEnvironment()
+    if let dataset = try Ledger.dataset(of: target, connection: connection) { return dataset }
   }
   return Dataset.nameBasics
 }
@@ -143,7 +164,7 @@ func manifestEntries(of chunks: [String]) -> [String: Manifest.Entry] {
 /// Publishes the staging table of `table` and reports keys it had to drop.
 func publish(
   connection: Connection,
-  dataset: Dataset,
+  dataset: Dataset?,
   table: String,
   rejectsPath: String?,
   quiet: Bool
@@ -159,9 +180,8 @@ func publish(
   switch outcome {
   case .nothingToPublish:
     tool.note("\(table): no staging table to publish; it was published already")
-  case .published(let rows, let duplicates):
-    var line =
-      "\(table): published \(rows) rows with primary key (\(dataset.key.joined(separator: ", ")))"
+  case .published(let rows, let key, let duplicates):
+    var line = "\(table): published \(rows) rows with primary key (\(key.joined(separator: ", ")))"
     if !duplicates.isEmpty {
       line += "; \(duplicates.count) rows with a duplicate key rejected"
       line += rejectsPath.map { " (\($0))" } ?? ""
@@ -304,12 +324,13 @@ func runLoad(_ arguments: Arguments) throws {
   _ = try parseMaximumRejects(arguments)
   _ = try parseJobs(arguments)
   if arguments.value("--dataset") != nil || arguments.value("--table") != nil {
-    _ = try chooseTable(arguments, dataset: try chooseDataset(arguments, firstChunk: nil))
+    _ = try chooseTable(arguments, dataset: try namedDataset(arguments) ?? .nameBasics)
   }
 
   if arguments.has("--publish") {
-    let dataset = try chooseDataset(arguments, firstChunk: nil)
-    let table = try chooseTable(arguments, dataset: dataset)
+    // Without --dataset the publisher reads the dataset from the ledger.
+    let dataset = try namedDataset(arguments)
+    let table = try chooseTable(arguments, dataset: dataset ?? .nameBasics)
     try publish(
       connection: try Connection.fromEnvironment(),
       dataset: dataset,

@@ -77,7 +77,7 @@ struct ChunkStreamTests {
       database: database,
       directory: directory
     )
-    #expect(result.standardOutput == "0 69\n", "\(result.transcript)")
+    #expect(result.standardOutput == "0 70\n", "\(result.transcript)")
     #expect(result.standardError.contains("split: name.basics: 999 rows read"))
     #expect(result.standardError.contains("9 chunks not loaded after the failure below"))
     #expect(

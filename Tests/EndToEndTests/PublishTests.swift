@@ -117,4 +117,44 @@ struct PublishTests {
     #expect(try database.scalar("SELECT to_regclass('name_basics__staging') IS NULL") == "t")
     #expect(try database.scalar("SELECT to_regclass('name_basics__old') IS NULL") == "t")
   }
+
+  @Test(
+    "refresh without valid rows keeps table",
+    arguments: [
+      ("every row rejected", (1...5).map { "nm\($0)\tX\tbad\t\\N\t\\N\t\\N" }),
+      ("header only", []),
+    ] as [(String, [String])]
+  )
+  func refreshWithoutRows(label: String, rows: [String]) throws {
+    guard Harness.checkAvailable() else { return }
+    let setup = try Setup()
+    let database = try #require(setup.database)
+    try setup.serve((1...5).map { Self.row($0, "Old \($0)") })
+    let first = try setup.make([])
+    #expect(first.status == 0, "\(first.transcript)")
+
+    try setup.serve(rows)
+    let refreshed = try setup.make(["refresh"])
+    #expect(refreshed.status != 0, "\(label): \(refreshed.transcript)")
+    #expect(
+      refreshed.standardError.contains(
+        "load: name_basics: not published, because name_basics__staging has no rows"
+      ),
+      "\(label): \(refreshed.transcript)"
+    )
+    #expect(
+      refreshed.standardOutput.contains(
+        "nothing to load: split wrote no rows of name.basics, so it has no chunks"
+      ),
+      "\(label): \(refreshed.transcript)"
+    )
+    #expect(
+      refreshed.standardOutput.contains("table name_basics: 5 rows"),
+      "\(label): \(refreshed.transcript)"
+    )
+    #expect(
+      try database.scalar("SELECT string_agg(primary_name, ',' ORDER BY nconst) FROM name_basics")
+        == "Old 1,Old 2,Old 3,Old 4,Old 5"
+    )
+  }
 }
