@@ -15,7 +15,9 @@ let tool = Tool(
 
     Converts an IMDb dataset's TSV (FILE, or standard input) into PostgreSQL
     COPY text. The first line must be the dataset's header. Each row is
-    checked: field count, UTF-8, and each value against its column type.
+    checked: field count, UTF-8, and each value against its column type. A
+    key column (such as nconst) must not be empty or \\N, and a list must not
+    have an empty element (such as the second one of 'actor,').
 
     options:
       --dataset NAME    the dataset, one of:
