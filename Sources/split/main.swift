@@ -40,6 +40,10 @@ let tool = Tool(
       -h, --help        show this help
       --version         show the version
 
+    A line of 64 MiB or more is not read whole, to keep memory bounded: with
+    --rejects its row is rejected, and the rejects file holds its first 1024
+    bytes; without it, or when it is the header, split stops with status 65.
+
     exit status: 0 done, 64 usage, 65 bad input, 66 missing input,
     73 cannot create output, 74 read or write error, 130 interrupted
 
