@@ -120,6 +120,19 @@ struct ToolStatusTests {
     )
   }
 
+  @Test("split --out on a regular file exits 73")
+  func splitOutOnFile() throws {
+    let file = try Self.temporaryFile([], name: "afile")
+    let input = try Self.temporaryFile(Array("\(Self.titleRatingsHeader)\n".utf8), name: "in.tsv")
+    for out in [file, file + "/chunks"] {
+      let result = try run([
+        Harness.tool("split"), "--dataset", "title.ratings", "--out", out, input,
+      ])
+      #expect(result.status == 73)
+      #expect(result.standardError == "split: \(out): cannot create directory: Not a directory\n")
+    }
+  }
+
   @Test("inflate truncated gzip exits 65")
   func inflateTruncated() throws {
     let gzip = try Self.sampleGzip()
