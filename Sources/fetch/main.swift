@@ -137,6 +137,7 @@ tool.run { arguments in
   }
   let quiet = arguments.has("--quiet")
   var outputPath = arguments.value("--output")
+  var standardOutputName = "stdout"
   if let path = outputPath {
     switch AtomicFile.target(for: path) {
     case .file(let resolved):
@@ -149,9 +150,11 @@ tool.run { arguments in
         throw SystemError("cannot redirect standard output", path: device)
       }
       outputPath = nil
+      standardOutputName = path
     }
   }
   var downloader = Downloader(source: source, outputPath: outputPath)
+  downloader.standardOutputName = standardOutputName
   downloader.stallTimeout = try seconds(
     arguments,
     "--stall-timeout",

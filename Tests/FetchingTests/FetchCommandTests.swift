@@ -427,6 +427,17 @@ struct FetchCommandTests {
     #expect(server.requests(id: id).last?.last == "absolute")
   }
 
+  @Test("write error on a device names the device", arguments: ["http", "file"])
+  func deviceWriteError(scheme: String) throws {
+    let server = try server
+    let url =
+      scheme == "http"
+      ? server.url("data.bin", "id=\(id)") : "file://" + server.directory + "/data.bin"
+    let run = try FetchCommand.run([url, "--quiet", "--retries", "0", "-o", "/dev/full"])
+    #expect(run.status == 74)
+    #expect(run.stderr == "fetch: /dev/full: write failed: No space left on device\n")
+  }
+
   // MARK: - Help
 
   @Test("help documents every option")
