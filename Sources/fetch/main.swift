@@ -29,8 +29,9 @@ let tool = Tool(
 
     Connection failures, resets, stalls, short bodies and HTTP 408, 429 and
     5xx are retried after 1, 2, 4 ... times --retry-delay seconds (at most
-    60, with random jitter), or after the server's Retry-After. A retry after
-    a broken body resumes from the bytes already in FILE.part. On standard
+    60, with random jitter), or after the server's Retry-After (at most 10
+    minutes; a longer Retry-After waits 10 minutes). A retry after a broken
+    body resumes from the bytes already in FILE.part. On standard
     output, a try is repeated only while no byte has been written. Redirects
     are followed up to 10 times. Ctrl-C or SIGTERM stops at once and keeps
     FILE.part for the next run.

@@ -1,3 +1,4 @@
+import Fetching
 import Foundation
 import TestSupport
 import Testing
@@ -451,5 +452,14 @@ struct FetchCommandTests {
     ] {
       #expect(text.contains(option), "help lacks \(option)")
     }
+  }
+
+  @Test("help states the Retry-After cap")
+  func helpStatesRetryAfterCap() throws {
+    let run = try FetchCommand.run(["--help"])
+    let text = String(decoding: run.stdout, as: UTF8.self).split(whereSeparator: \.isWhitespace)
+      .joined(separator: " ")
+    let minutes = Int(RetryPolicy().maximumRetryAfter / 60)
+    #expect(text.contains("Retry-After (at most \(minutes) minutes;"))
   }
 }
