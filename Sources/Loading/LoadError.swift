@@ -40,14 +40,15 @@ package enum LoadError: StageError {
     case .chunk(let error):
       return error.description
     case .everyRowRejected(let chunk, let rows, let first):
-      return "chunk \(chunk): all \(rows) rows rejected, the first for: \(first.message) "
+      let rejected = rows == 1 ? "its only row rejected" : "all \(rows) rows rejected, the first"
+      return "chunk \(chunk): \(rejected) for: \(first.message) "
         + "(SQLSTATE \(first.sqlState)); check --dataset and --table"
     case .tooManyRejects(let chunk, let limit, let last):
       var subject = "chunk \(chunk) line \(last.chunkLine ?? 0)"
       if let source = last.sourceLine { subject += " (source line \(source))" }
-      let rows = limit == 1 ? "row" : "rows"
-      return "\(subject): \(last.message) (SQLSTATE \(last.sqlState)); more than \(limit) "
-        + "rejected \(rows) in the chunk, so none of it was loaded; fix the data or raise --max-rejects"
+      let rows = Measure.count(limit, "rejected row")
+      return "\(subject): \(last.message) (SQLSTATE \(last.sqlState)); more than \(rows) "
+        + "in the chunk, so none of it was loaded; fix the data or raise --max-rejects"
     case .chunkMismatch(let path):
       return "\(path): chunk does not match the SHA-256 in its manifest; not loaded; "
         + "run split again"

@@ -124,10 +124,10 @@ func summaryText(_ summary: FetchSummary, output: String, seconds: Double) -> St
     text += ", restarted from zero because the server ignored the range or its copy changed"
   }
   if summary.pauses > 0 {
-    text += ", paused \(summary.pauses) times while the output was slow"
+    text += ", paused \(Measure.count(summary.pauses, "time")) while the output was slow"
   }
   if summary.retries > 0 {
-    text += ", \(summary.retries) \(summary.retries == 1 ? "retry" : "retries")"
+    text += ", \(Measure.count(summary.retries, "retry", plural: "retries"))"
   }
   return text
 }

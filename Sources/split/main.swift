@@ -116,7 +116,7 @@ tool.run { arguments in
   }
   let summary = try splitter.run(input: input) { summary in
     progress.update(
-      "split: \(dataset.name): \(summary.rowsRead) rows, "
+      "split: \(dataset.name): \(Measure.count(summary.rowsRead, "row")), "
         + "\(Measure.bytes(summary.bytesRead)) read, \(summary.rowsRejected) rejected"
     )
   }
@@ -125,10 +125,10 @@ tool.run { arguments in
   guard !arguments.has("--quiet") else { return }
   let seconds = Date().timeIntervalSince(started)
   var line =
-    "\(dataset.name): \(summary.rowsRead) rows read, \(summary.rowsWritten) written, "
+    "\(dataset.name): \(Measure.count(summary.rowsRead, "row")) read, \(summary.rowsWritten) written, "
     + "\(summary.rowsRejected) rejected"
   if case .chunks(let directory, _) = destination {
-    line += ", \(summary.chunks) chunk\(summary.chunks == 1 ? "" : "s") in \(directory)"
+    line += ", \(Measure.count(summary.chunks, "chunk")) in \(directory)"
   }
   line += " (\(Measure.duration(seconds)), \(Measure.rate(summary.rowsRead, seconds)) rows/s)"
   tool.note(line)

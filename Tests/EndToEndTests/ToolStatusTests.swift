@@ -133,6 +133,41 @@ struct ToolStatusTests {
     }
   }
 
+  @Test("split counts one row in the singular")
+  func splitOneRow() throws {
+    let (_, result) = try Self.runSplit(
+      "\(Self.titleRatingsHeader)\ntt1\t5.0\t3\n",
+      dataset: "title.ratings"
+    )
+    #expect(result.status == 0)
+    #expect(
+      result.standardError.hasPrefix("split: title.ratings: 1 row read, 1 written, 0 rejected")
+    )
+  }
+
+  @Test("report status counts one row in the singular")
+  func reportOneRow() throws {
+    let work = try Harness.temporaryDirectory("report")
+    try FileManager.default.createDirectory(
+      atPath: work + "/chunks/title.ratings",
+      withIntermediateDirectories: true
+    )
+    let manifest = "chunk\tfirst_line\trows\tsha256\tlast_line\n000001.copy\t2\t1\tabc\t2\n"
+    try manifest.write(
+      toFile: work + "/chunks/title.ratings/manifest.tsv",
+      atomically: true,
+      encoding: .utf8
+    )
+    let result = try run([
+      Harness.projectRoot + "/stages/report.sh", "status", work, "title.ratings=title_ratings",
+    ])
+    #expect(result.status == 0, "\(result.transcript)")
+    #expect(
+      result.standardOutput
+        == "title.ratings: 1 chunk: 0 loaded, 1 pending; 0 of 1 row loaded; 0 rejected\n"
+    )
+  }
+
   @Test("inflate truncated gzip exits 65")
   func inflateTruncated() throws {
     let gzip = try Self.sampleGzip()
