@@ -1,3 +1,4 @@
+import Foundation
 import StageKit
 
 /// An error that stops load.
@@ -31,8 +32,8 @@ package enum LoadError: StageError {
   package var description: String {
     switch self {
     case .connectionFailed(let message, _):
-      return "cannot connect to the database: \(message); check DATABASE_URL or PGHOST "
-        + "(make db-start starts the embedded server)"
+      let hint = Self.connectionHint(environment: ProcessInfo.processInfo.environment)
+      return "cannot connect to the database: \(message); \(hint)"
     case .connectionLost(let subject, let message):
       return "\(subject): lost the connection to the server: \(message); retry with make"
     case .server(let subject, let sqlState, let message, let hint):
@@ -53,6 +54,21 @@ package enum LoadError: StageError {
       return "\(path): chunk does not match the SHA-256 in its manifest; not loaded; "
         + "run split again"
     }
+  }
+
+  /// Returns what to check after a failed connection, from the variables
+  /// that chose the server.
+  ///
+  /// make sets `STAGELOAD_EMBEDDED_DB=1` for the tools when it uses its
+  /// embedded server, so only then does the hint name `make db-start`.
+  static func connectionHint(environment: [String: String]) -> String {
+    if let url = environment["DATABASE_URL"], !url.isEmpty {
+      return "check DATABASE_URL"
+    }
+    if environment["STAGELOAD_EMBEDDED_DB"] == "1" {
+      return "is the embedded server running? make db-start starts it"
+    }
+    return "check DATABASE_URL or PGHOST"
   }
 
   /// Maps a SQLSTATE to an exit status: data errors (classes 22 and 23)

@@ -40,4 +40,24 @@ import Testing
     let error = LoadError.tooManyRejects(chunk: "000001.copy", limit: limit, last: Self.rejected)
     #expect(error.description.contains("; more than \(phrase) in the chunk, so none of it"))
   }
+
+  @Test(
+    "connection hint follows the server in use",
+    arguments: [
+      (["DATABASE_URL": "postgres://db.example/imdb"], "check DATABASE_URL"),
+      (
+        ["DATABASE_URL": "postgres://db.example/imdb", "STAGELOAD_EMBEDDED_DB": "1"],
+        "check DATABASE_URL"
+      ),
+      (["STAGELOAD_EMBEDDED_DB": "1"], "is the embedded server running? make db-start starts it"),
+      (
+        ["DATABASE_URL": "", "STAGELOAD_EMBEDDED_DB": "1"],
+        "is the embedded server running? make db-start starts it"
+      ),
+      (["PGHOST": "/tmp"], "check DATABASE_URL or PGHOST"),
+    ]
+  )
+  func connectionHint(environment: [String: String], hint: String) {
+    #expect(LoadError.connectionHint(environment: environment) == hint)
+  }
 }
