@@ -57,8 +57,12 @@ endif
 ifeq ($(strip $(DATASETS)),)
 $(error DATASETS is empty; name at least one dataset, for example DATASETS=name.basics)
 endif
-ifneq ($(filter-out $(ALL_DATASETS),$(DATASETS)),)
-$(error unknown dataset '$(firstword $(filter-out $(ALL_DATASETS),$(DATASETS)))' in DATASETS; expected all or some of: $(ALL_DATASETS))
+ifneq ($(filter-out all $(ALL_DATASETS),$(DATASETS)),)
+$(error unknown dataset '$(firstword $(filter-out all $(ALL_DATASETS),$(DATASETS)))' in DATASETS; expected all or some of: $(ALL_DATASETS))
+endif
+# all by itself was replaced above, so an all left here stands beside names.
+ifneq ($(filter all,$(DATASETS)),)
+$(error DATASETS='$(DATASETS)' mixes all with dataset names; give all alone, or list the datasets)
 endif
 ifeq ($(findstring $$(dataset),$(value SOURCE)),)
 ifneq ($(words $(DATASETS)),1)

@@ -3,7 +3,8 @@
 # The embedded cluster is used unless DATABASE_URL, PGHOST, PGHOSTADDR or
 # PGSERVICE names another server, in the environment or on the command line.
 # In embedded mode make exports PGHOST (the cluster's socket directory),
-# PGPORT, PGUSER and PGDATABASE to every recipe. A make started by this one
+# PGPORT, PGUSER and PGDATABASE to every recipe, and STAGELOAD_EMBEDDED_DB=1,
+# so that load's connection errors can point at make db-start. A make started by this one
 # inherits that PGHOST, which points at this WORK's own socket directory, so
 # it stays in embedded mode. Any other PGHOST counts as an external server:
 # `make test` exports PGHOST for the tests, so a make that a test runs with
@@ -42,10 +43,13 @@ export PGHOST = $(or $(realpath $(WORK)/pg),$(abspath $(WORK)/pg))/socket
 export PGPORT := $(EMBEDDED_PGPORT)
 export PGUSER := $(EMBEDDED_PGUSER)
 export PGDATABASE := $(EMBEDDED_PGDATABASE)
+export STAGELOAD_EMBEDDED_DB := 1
 # Order-only prerequisite of every rule that connects to the database.
 DB_READY := db-ready
 else
 DB_READY :=
+# A make started by an embedded-mode make may use another server.
+unexport STAGELOAD_EMBEDDED_DB
 endif
 
 .PHONY: db-start db-ready db-stop db-url psql

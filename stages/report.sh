@@ -166,7 +166,7 @@ count_table_rows() {
     echo "not published yet"
   elif output=$("$(dirname "$0")/db.sh" psql -X -q -A -t -v ON_ERROR_STOP=1 \
     -c "SELECT count(*) FROM \"$table\"" 2>&1); then
-    echo "$output rows"
+    plural "$output" row
   else
     echo "row count unknown (${output%%$'\n'*})"
   fi
@@ -180,9 +180,9 @@ cmd_status() {
       describe_missing "$name"
       continue
     fi
-    printf '%s: %s: %d loaded, %s%d pending, %s; %d of %d rows loaded; %s\n' \
+    printf '%s: %s: %d loaded, %s%d pending, %s; %d of %s loaded; %s\n' \
       "$name" "$(plural "$chunks" chunk)" "$loaded" "$(describe_failed)" "$pending" \
-      "$(describe_publish)" "$rows_loaded" "$rows_total" "$(describe_rejects "$name")"
+      "$(describe_publish)" "$rows_loaded" "$(plural "$rows_total" row)" "$(describe_rejects "$name")"
     if [[ -n $last_error ]]; then
       echo "$name: last error: $last_error"
     fi
@@ -232,7 +232,8 @@ cmd_summary() {
   awk -v rows="$total_now" -v seconds="$elapsed" 'BEGIN {
     if (rows == 0) { printf "  wall time %.1f s, no rows loaded\n", seconds; exit }
     if (seconds < 0.1) seconds = 0.1
-    printf "  wall time %.1f s, %d rows loaded, %.0f rows/s\n", seconds, rows, rows / seconds
+    printf "  wall time %.1f s, %d %s loaded, %.0f rows/s\n", seconds, rows,
+      (rows == 1 ? "row" : "rows"), rows / seconds
   }'
 }
 

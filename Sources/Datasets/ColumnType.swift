@@ -11,7 +11,7 @@ package enum ColumnType: Sendable, Equatable {
   /// `numeric(3,1)`: a rating from 0.0 to 10.0 with at most one decimal.
   case rating
   /// `text[]`: a list joined by `separator` in the source. An empty field is
-  /// an empty array.
+  /// an empty array, and a list with an empty element is invalid.
   case textArray(separator: UInt8)
   /// `jsonb` holding a JSON array of strings.
   case jsonArray

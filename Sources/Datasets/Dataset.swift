@@ -23,6 +23,8 @@ package struct Dataset: Sendable {
   package var name: String
   package var columns: [Column]
   /// The columns of the primary key, built after the load.
+  ///
+  /// split rejects a row whose value in one of them is empty or `\N`.
   package var key: [String]
 
   /// The default table name: the dataset name with `.` replaced by `_`.

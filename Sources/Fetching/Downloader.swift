@@ -60,6 +60,9 @@ package struct Downloader {
   package var source: String
   /// The output file, or nil for standard output.
   package var outputPath: String?
+  /// The name of standard output in messages: "stdout", or the device or
+  /// FIFO that the caller redirected it to.
+  package var standardOutputName = "stdout"
   /// Seconds without a byte after which a try fails.
   package var stallTimeout: TimeInterval = 60
   package var retryPolicy = RetryPolicy()
@@ -107,7 +110,7 @@ package struct Downloader {
   private func copyFile(_ path: String) throws -> FetchSummary {
     let input = try FileInput(path: path)
     let file = try outputPath.map { try AtomicFile(path: $0) }
-    let output = file?.output ?? FileOutput.standardOutput()
+    let output = file?.output ?? FileOutput.standardOutput(name: standardOutputName)
     var status = stat()
     let total = fstat(input.descriptor, &status) == 0 ? Int(status.st_size) : nil
     let buffer = UnsafeMutableRawBufferPointer.allocate(

@@ -77,9 +77,9 @@ package enum FetchError: StageError, Equatable {
     case .secureConnection(_, let detail):
       return "TLS failed: \(detail)"
     case .shortBody(_, let received, let expected):
-      return "body ended after \(received) of \(expected) bytes (Content-Length)"
+      return "body ended after \(received) of \(Measure.count(expected, "byte")) (Content-Length)"
     case .tooManyRedirects(_, let limit):
-      return "more than \(limit) redirects"
+      return "more than \(Measure.count(limit, "redirect"))"
     case .unexpectedRange(_, let detail):
       return detail
     case .invalidResponse(_, let detail):

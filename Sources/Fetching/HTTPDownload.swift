@@ -69,7 +69,7 @@ final class HTTPDownload: @unchecked Sendable {
 
     guard let path = downloader.outputPath else {
       part = nil
-      output = FileOutput.standardOutput()
+      output = FileOutput.standardOutput(name: downloader.standardOutputName)
       previous = nil
       return
     }

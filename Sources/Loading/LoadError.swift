@@ -1,3 +1,4 @@
+import Foundation
 import StageKit
 
 /// An error that stops load.
@@ -42,8 +43,8 @@ package enum LoadError: StageError {
   package var description: String {
     switch self {
     case .connectionFailed(let message, _):
-      return "cannot connect to the database: \(message); check DATABASE_URL or PGHOST "
-        + "(make db-start starts the embedded server)"
+      let hint = Self.connectionHint(environment: ProcessInfo.processInfo.environment)
+      return "cannot connect to the database: \(message); \(hint)"
     case .connectionLost(let subject, let message):
       return "\(subject): lost the connection to the server: \(message); retry with make"
     case .server(let subject, let sqlState, let message, let hint):
@@ -54,14 +55,15 @@ package enum LoadError: StageError {
     case .chunk(let error):
       return error.description
     case .everyRowRejected(let chunk, let rows, let first):
-      return "chunk \(chunk): all \(rows) rows rejected, the first for: \(first.message) "
+      let rejected = rows == 1 ? "its only row rejected" : "all \(rows) rows rejected, the first"
+      return "chunk \(chunk): \(rejected) for: \(first.message) "
         + "(SQLSTATE \(first.sqlState)); check --dataset and --table"
     case .tooManyRejects(let chunk, let limit, let last):
       var subject = "chunk \(chunk) line \(last.chunkLine ?? 0)"
       if let source = last.sourceLine { subject += " (source line \(source))" }
-      let rows = limit == 1 ? "row" : "rows"
-      return "\(subject): \(last.message) (SQLSTATE \(last.sqlState)); more than \(limit) "
-        + "rejected \(rows) in the chunk, so none of it was loaded; fix the data or raise --max-rejects"
+      let rows = Measure.count(limit, "rejected row")
+      return "\(subject): \(last.message) (SQLSTATE \(last.sqlState)); more than \(rows) "
+        + "in the chunk, so none of it was loaded; fix the data or raise --max-rejects"
     case .chunkMismatch(let path):
       return "\(path): chunk does not match the SHA-256 in its manifest; not loaded; "
         + "run split again"
@@ -83,6 +85,21 @@ package enum LoadError: StageError {
       return "\(table): \(TableSchema.ledgerName) lists chunks of several datasets "
         + "(\(ledgerNames.joined(separator: ", "))); pass --dataset"
     }
+  }
+
+  /// Returns what to check after a failed connection, from the variables
+  /// that chose the server.
+  ///
+  /// make sets `STAGELOAD_EMBEDDED_DB=1` for the tools when it uses its
+  /// embedded server, so only then does the hint name `make db-start`.
+  static func connectionHint(environment: [String: String]) -> String {
+    if let url = environment["DATABASE_URL"], !url.isEmpty {
+      return "check DATABASE_URL"
+    }
+    if environment["STAGELOAD_EMBEDDED_DB"] == "1" {
+      return "is the embedded server running? make db-start starts it"
+    }
+    return "check DATABASE_URL or PGHOST"
   }
 
   /// Maps a SQLSTATE to an exit status.

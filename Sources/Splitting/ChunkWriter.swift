@@ -32,11 +32,7 @@ final class ChunkWriter: ByteSink, @unchecked Sendable {
     self.directory = directory
     self.datasetName = datasetName
     let files = FileManager.default
-    do {
-      try files.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    } catch {
-      throw SystemError("cannot create directory", path: directory, code: EACCES)
-    }
+    try Directory.create(directory)
     for name in (try? files.contentsOfDirectory(atPath: directory)) ?? [] {
       let isOurs =
         name.hasSuffix(".copy") || name.hasSuffix(".copy.part") || name == Manifest.fileName

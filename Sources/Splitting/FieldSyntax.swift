@@ -42,6 +42,26 @@ enum FieldSyntax {
     return integerPart < 10 || (integerPart == 10 && fraction == 0)
   }
 
+  /// Returns the 1-based number of the first empty element of a list
+  /// joined by `separator`, or nil when no element is empty.
+  ///
+  /// An empty field is an empty list, so it has no empty element.
+  static func firstEmptyElement(in field: UnsafeBufferPointer<UInt8>, separator: UInt8) -> Int? {
+    guard !field.isEmpty else { return nil }
+    var element = 1
+    var length = 0
+    for byte in field {
+      if byte == separator {
+        if length == 0 { return element }
+        element += 1
+        length = 0
+      } else {
+        length += 1
+      }
+    }
+    return length == 0 ? element : nil
+  }
+
   /// Returns the offset of the first NUL byte in `line`, found with memchr.
   static func offsetOfNUL(in line: UnsafeBufferPointer<UInt8>) -> Int? {
     guard let base = line.baseAddress, let hit = memchr(base, 0, line.count) else { return nil }

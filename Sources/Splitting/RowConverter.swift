@@ -6,12 +6,16 @@ import Glibc
 /// The source is IMDb's plain TSV: fields are separated by tabs, `"` and
 /// `\` are ordinary characters, and a field that is exactly `\N` is NULL.
 /// COPY text needs `\` doubled and CR escaped; list columns become array
-/// literals whose elements are quoted when they need it.
+/// literals whose elements are quoted when they need it. A key column must
+/// not be empty, and a list must not have an empty element, because IMDb
+/// writes neither.
 package struct RowConverter: Sendable {
   package let dataset: Dataset
   private let types: [ColumnType]
   private let arraySpecialBytes = ArraySpecialBytes.shared
   private let required: [Bool]
+  /// Per column, whether it is part of the dataset's key.
+  private let isKey: [Bool]
   /// Per column, whether `WordScan.arrayStops` marks the list separator,
   /// worked out once here rather than for every field.
   private let marksSeparator: [Bool]
@@ -20,6 +24,7 @@ package struct RowConverter: Sendable {
     self.dataset = dataset
     self.types = dataset.columns.map(\.type)
     self.required = dataset.columns.map(\.isRequired)
+    self.isKey = dataset.columns.map { dataset.key.contains($0.name) }
     let special = ArraySpecialBytes.shared.table
     self.marksSeparator = dataset.columns.map {
       guard case .textArray(let separator) = $0.type else { return true }
@@ -107,6 +112,7 @@ package struct RowConverter: Sendable {
         if required[column] { return false }
         continue
       }
+      if isKey[column] && scanner.atFieldEnd { return false }
       let accepted: Bool
       switch types[column] {
       case .text: accepted = scanner.copyText()
@@ -219,6 +225,7 @@ package struct RowConverter: Sendable {
       output.append(UInt8(ascii: "\\"), UInt8(ascii: "N"))
       return nil
     }
+    if isKey[column] && field.isEmpty { return "value is required but is empty" }
 
     switch types[column] {
     case .text:
@@ -245,6 +252,9 @@ package struct RowConverter: Sendable {
       }
       output.append(field)
     case .textArray(let separator):
+      if let element = FieldSyntax.firstEmptyElement(in: field, separator: separator) {
+        return "invalid list '\(FieldSyntax.display(field))'; element \(element) is empty"
+      }
       CopyText.appendArray(
         field,
         separator: separator,

@@ -265,10 +265,11 @@ struct RowScanner {
     }
   }
 
-  /// Copies a list element by element, quoting the elements that need it.
+  /// Copies a list element by element, quoting the elements that need it,
+  /// or returns false at an empty element.
   ///
   /// Each element is copied as it is scanned. When it turns out to need
-  /// quotes (a special byte, empty, or `NULL` in any case), the cursor goes
+  /// quotes (a special byte, or `NULL` in any case), the cursor goes
   /// back to the element's start and `CopyText.appendQuotedElement` writes
   /// it again, quoted.
   private mutating func copyQuotingArray(
@@ -327,7 +328,10 @@ struct RowScanner {
       }
 
       let element = UnsafeBufferPointer(start: line + elementStart, count: position - elementStart)
-      if needsQuotes || element.isEmpty || CopyText.isNULL(element) {
+      // IMDb lists have no empty elements, so the rule-by-rule checks
+      // reject the row.
+      guard !element.isEmpty else { return false }
+      if needsQuotes || CopyText.isNULL(element) {
         out = CopyText.appendQuotedElement(element, at: elementOut)
       }
       guard position < count, line[position] == separator else { break }

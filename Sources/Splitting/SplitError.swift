@@ -8,8 +8,8 @@ package enum SplitError: StageError, Equatable {
   case headerMismatch(path: String, expected: String, found: String)
   /// A row is invalid and no rejects file was given to take it.
   case invalidRow(path: String, line: Int, rejection: Rejection)
-  /// A line is longer than the reader's maximum buffer.
-  case lineTooLong(line: Int, limit: Int)
+  /// A line has `limit` bytes or more, which the reader does not hold.
+  case lineTooLong(path: String, line: Int, limit: Int)
 
   package var exitStatus: ExitStatus { .dataError }
 
@@ -26,8 +26,10 @@ package enum SplitError: StageError, Equatable {
       let column = rejection.column.map { "column \($0): " } ?? ""
       return
         "\(path): line \(line): \(column)\(rejection.reason); pass --rejects FILE to skip bad rows"
-    case .lineTooLong(let line, let limit):
-      return "line \(line): line longer than \(limit >> 20) MiB; is this a TSV file?"
+    case .lineTooLong(let path, let line, let limit):
+      // An overlong header stops split even with --rejects.
+      let hint = line == 1 ? "is this a TSV file?" : "pass --rejects FILE to skip such rows"
+      return "\(path): line \(line): line is \(limit >> 20) MiB or longer; \(hint)"
     }
   }
 }

@@ -3,7 +3,8 @@ import StageKit
 
 // Data path of split:
 //
-//   input fd --read(2)--> LineReader block (1 MiB, grows only for a longer line)
+//   input fd --read(2)--> LineReader block (1 MiB, grows only for a longer
+//                       line, up to 64 MiB; a row of 64 MiB or more is rejected)
 //     --memchr '\n'--> one line, in place, CR trimmed
 //     --RowConverter (RowScanner, one pass)--> COPY text appended to an
 //                       output ByteBuffer (4 MiB); a bad row is rolled back,
@@ -42,9 +43,15 @@ package final class TSVSplitter {
   /// Output buffers besides the one being filled: up to two being written.
   static let writeBufferCount = 2
 
+  /// The bytes of an overlong row that its rejection keeps.
+  static let overlongRowPrefix = 1024
+
   private let converter: RowConverter
   private let destination: SplitDestination
   private let rejectsPath: String?
+  /// The line length in bytes from which a row is rejected unread; tests
+  /// set a small one.
+  var maximumLineLength = LineReader.defaultMaximumLineLength
   /// A handler for each chunk's manifest entry, called as soon as the chunk
   /// file is complete.
   ///
@@ -76,7 +83,7 @@ package final class TSVSplitter {
     progress: (SplitSummary) -> Void = { _ in }
   ) throws -> SplitSummary {
     let dataset = converter.dataset
-    let reader = LineReader(input: input)
+    let reader = LineReader(input: input, maximumLineLength: maximumLineLength)
     let rejects = try rejectsPath.map { try RejectWriter(path: $0) }
     var chunks: ChunkWriter?
     var rowsPerChunk = Int.max
@@ -120,8 +127,33 @@ package final class TSVSplitter {
     var sawHeader = false
     let columnCount = dataset.columns.count
 
+    // A row too long to hold is rejected with its start only, so that the
+    // rejects file stays small. Without a rejects file, or in place of the
+    // header, it stops the split.
+    func rejectOverlong(_ start: UnsafeBufferPointer<UInt8>, lineNumber: Int) throws {
+      guard sawHeader, let rejects else {
+        throw SplitError.lineTooLong(
+          path: input.name,
+          line: lineNumber,
+          limit: reader.maximumLineLength
+        )
+      }
+      summary.rowsRead += 1
+      summary.rowsRejected += 1
+      let kept = min(start.count, Self.overlongRowPrefix)
+      let rejection = Rejection(
+        reason: "line is \(reader.maximumLineLength >> 20) MiB or longer; "
+          + "the row here is its first \(kept) bytes"
+      )
+      try rejects.write(
+        line: lineNumber,
+        rejection: rejection,
+        row: UnsafeBufferPointer(rebasing: start[..<kept])
+      )
+    }
+
     do {
-      try reader.forEachLine { line, lineNumber in
+      try reader.forEachLine(overlong: rejectOverlong) { line, lineNumber in
         guard sawHeader else {
           try Self.checkHeader(line, dataset: dataset, path: input.name)
           sawHeader = true

@@ -62,8 +62,12 @@ package final class FileOutput {
   private var ownsDescriptor: Bool
 
   /// Wraps standard output.
-  package static func standardOutput() -> FileOutput {
-    FileOutput(descriptor: STDOUT_FILENO, name: "stdout", ownsDescriptor: false)
+  ///
+  /// - Parameter name: The name used in messages: "stdout", or the path of
+  ///   the device or FIFO that standard output was redirected to.
+  /// - Returns: An output that does not close standard output.
+  package static func standardOutput(name: String = "stdout") -> FileOutput {
+    FileOutput(descriptor: STDOUT_FILENO, name: name, ownsDescriptor: false)
   }
 
   /// Creates or truncates `path` with `open(2)` and mode 0644.

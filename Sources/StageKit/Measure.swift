@@ -1,7 +1,20 @@
 import Foundation
 
-/// Formatting of sizes, durations and rates for progress lines and summaries.
+/// Formatting of counts, sizes, durations and rates for progress lines and
+/// summaries.
 package enum Measure {
+  /// Formats a count and a noun, with the noun in the singular for 1:
+  /// `1 row`, `0 rows`, `2 retries`.
+  ///
+  /// - Parameters:
+  ///   - count: The number.
+  ///   - singular: The noun for one, such as `row`.
+  ///   - plural: The noun for other counts; nil means `singular` plus `s`.
+  /// - Returns: The count, a space and the noun.
+  package static func count(_ count: Int, _ singular: String, plural: String? = nil) -> String {
+    "\(count) " + (count == 1 ? singular : plural ?? singular + "s")
+  }
+
   /// Formats a byte count with a binary unit: `512 B`, `3.4 MiB`, `1.2 GiB`.
   package static func bytes(_ count: Int) -> String {
     let units = ["B", "KiB", "MiB", "GiB", "TiB"]

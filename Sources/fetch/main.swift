@@ -29,8 +29,9 @@ let tool = Tool(
 
     Connection failures, resets, stalls, short bodies and HTTP 408, 429 and
     5xx are retried after 1, 2, 4 ... times --retry-delay seconds (at most
-    60, with random jitter), or after the server's Retry-After. A retry after
-    a broken body resumes from the bytes already in FILE.part. On standard
+    60, with random jitter), or after the server's Retry-After (at most 10
+    minutes; a longer Retry-After waits 10 minutes). A retry after a broken
+    body resumes from the bytes already in FILE.part. On standard
     output, a try is repeated only while no byte has been written. Redirects
     are followed up to 10 times. Ctrl-C or SIGTERM stops at once and keeps
     FILE.part for the next run.
@@ -123,10 +124,10 @@ func summaryText(_ summary: FetchSummary, output: String, seconds: Double) -> St
     text += ", restarted from zero because the server ignored the range or its copy changed"
   }
   if summary.pauses > 0 {
-    text += ", paused \(summary.pauses) times while the output was slow"
+    text += ", paused \(Measure.count(summary.pauses, "time")) while the output was slow"
   }
   if summary.retries > 0 {
-    text += ", \(summary.retries) \(summary.retries == 1 ? "retry" : "retries")"
+    text += ", \(Measure.count(summary.retries, "retry", plural: "retries"))"
   }
   return text
 }
@@ -137,6 +138,7 @@ tool.run { arguments in
   }
   let quiet = arguments.has("--quiet")
   var outputPath = arguments.value("--output")
+  var standardOutputName = "stdout"
   if let path = outputPath {
     switch AtomicFile.target(for: path) {
     case .file(let resolved):
@@ -149,9 +151,11 @@ tool.run { arguments in
         throw SystemError("cannot redirect standard output", path: device)
       }
       outputPath = nil
+      standardOutputName = path
     }
   }
   var downloader = Downloader(source: source, outputPath: outputPath)
+  downloader.standardOutputName = standardOutputName
   downloader.stallTimeout = try seconds(
     arguments,
     "--stall-timeout",

@@ -64,7 +64,7 @@ tool.run { arguments in
   if testOnly && !arguments.has("--quiet") {
     let seconds = Date().timeIntervalSince(started)
     tool.note(
-      "\(input.name): ok, \(summary.members) member\(summary.members == 1 ? "" : "s"), "
+      "\(input.name): ok, \(Measure.count(summary.members, "member")), "
         + "\(Measure.bytes(summary.compressedBytes)) -> \(Measure.bytes(summary.decompressedBytes)) "
         + "(\(Measure.duration(seconds)))"
     )

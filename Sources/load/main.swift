@@ -181,9 +181,11 @@ func publish(
   case .nothingToPublish:
     tool.note("\(table): no staging table to publish; it was published already")
   case .published(let rows, let key, let duplicates):
-    var line = "\(table): published \(rows) rows with primary key (\(key.joined(separator: ", ")))"
+    var line =
+      "\(table): published \(Measure.count(rows, "row")) with primary key "
+      + "(\(key.joined(separator: ", ")))"
     if !duplicates.isEmpty {
-      line += "; \(duplicates.count) rows with a duplicate key rejected"
+      line += "; \(Measure.count(duplicates.count, "row")) with a duplicate key rejected"
       line += rejectsPath.map { " (\($0))" } ?? ""
     }
     tool.note(line)
@@ -201,7 +203,7 @@ func describe(
   let name = job.path == "-" ? "stdin" : job.path
   switch outcome {
   case .loaded(let rows, let rejected):
-    var line = "\(name): loaded \(rows) rows into \(target)"
+    var line = "\(name): loaded \(Measure.count(rows, "row")) into \(target)"
     if !rejected.isEmpty {
       line += ", \(rejected.count) rejected (\(rejectsPath ?? "use --rejects FILE to keep them"))"
     }
@@ -213,7 +215,7 @@ func describe(
     }
     return lines
   case .alreadyLoaded(let rows):
-    return ["\(name): already loaded into \(target) (\(rows) rows); skipped"]
+    return ["\(name): already loaded into \(target) (\(Measure.count(rows, "row"))); skipped"]
   }
 }
 
@@ -395,8 +397,8 @@ func runLoad(_ arguments: Arguments) throws {
       tool.note((other as? StageError)?.description ?? "\(other)")
     }
     if totals.droppedChunks > 0 && !quiet {
-      let chunks = totals.droppedChunks == 1 ? "chunk" : "chunks"
-      tool.note("\(totals.droppedChunks) \(chunks) not loaded after the failure below")
+      let chunks = Measure.count(totals.droppedChunks, "chunk")
+      tool.note("\(chunks) not loaded after the failure below")
     }
     throw failure
   }
@@ -404,8 +406,9 @@ func runLoad(_ arguments: Arguments) throws {
   if listed > 1 && !quiet {
     let seconds = Date().timeIntervalSince(started)
     tool.note(
-      "\(target): \(totals.loadedRows) rows from \(totals.loadedChunks) chunks loaded, "
-        + "\(totals.rejectedRows) rejected, \(totals.skippedChunks) chunks already loaded "
+      "\(target): \(Measure.count(totals.loadedRows, "row")) from "
+        + "\(Measure.count(totals.loadedChunks, "chunk")) loaded, \(totals.rejectedRows) rejected, "
+        + "\(Measure.count(totals.skippedChunks, "chunk")) already loaded "
         + "(\(Measure.duration(seconds)), \(Measure.rate(totals.loadedRows, seconds)) rows/s)"
     )
   }

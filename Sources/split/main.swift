@@ -15,7 +15,9 @@ let tool = Tool(
 
     Converts an IMDb dataset's TSV (FILE, or standard input) into PostgreSQL
     COPY text. The first line must be the dataset's header. Each row is
-    checked: field count, UTF-8, and each value against its column type.
+    checked: field count, UTF-8, and each value against its column type. A
+    key column (such as nconst) must not be empty or \\N, and a list must not
+    have an empty element (such as the second one of 'actor,').
 
     options:
       --dataset NAME    the dataset, one of:
@@ -37,6 +39,10 @@ let tool = Tool(
       --quiet           no progress and no summary
       -h, --help        show this help
       --version         show the version
+
+    A line of 64 MiB or more is not read whole, to keep memory bounded: with
+    --rejects its row is rejected, and the rejects file holds its first 1024
+    bytes; without it, or when it is the header, split stops with status 65.
 
     exit status: 0 done, 64 usage, 65 bad input, 66 missing input,
     73 cannot create output, 74 read or write error, 130 interrupted
@@ -110,7 +116,7 @@ tool.run { arguments in
   }
   let summary = try splitter.run(input: input) { summary in
     progress.update(
-      "split: \(dataset.name): \(summary.rowsRead) rows, "
+      "split: \(dataset.name): \(Measure.count(summary.rowsRead, "row")), "
         + "\(Measure.bytes(summary.bytesRead)) read, \(summary.rowsRejected) rejected"
     )
   }
@@ -119,10 +125,10 @@ tool.run { arguments in
   guard !arguments.has("--quiet") else { return }
   let seconds = Date().timeIntervalSince(started)
   var line =
-    "\(dataset.name): \(summary.rowsRead) rows read, \(summary.rowsWritten) written, "
+    "\(dataset.name): \(Measure.count(summary.rowsRead, "row")) read, \(summary.rowsWritten) written, "
     + "\(summary.rowsRejected) rejected"
   if case .chunks(let directory, _) = destination {
-    line += ", \(summary.chunks) chunk\(summary.chunks == 1 ? "" : "s") in \(directory)"
+    line += ", \(Measure.count(summary.chunks, "chunk")) in \(directory)"
   }
   line += " (\(Measure.duration(seconds)), \(Measure.rate(summary.rowsRead, seconds)) rows/s)"
   tool.note(line)

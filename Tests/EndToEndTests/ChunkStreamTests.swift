@@ -108,6 +108,37 @@ struct ChunkStreamTests {
     #expect(FileManager.default.fileExists(atPath: directory + "/chunks/manifest.tsv"))
   }
 
+  @Test("unreachable DATABASE_URL gets no embedded-server hint")
+  func unreachableDatabaseURL() throws {
+    let directory = try Harness.temporaryDirectory("url-unreachable")
+    let result = try run(
+      [Harness.tool("load"), "--dataset", "name.basics", "--create"],
+      environment: [
+        "DATABASE_URL": "postgresql:///imdb?host=\(directory)/no-server",
+        "STAGELOAD_EMBEDDED_DB": "1",
+      ]
+    )
+    #expect(result.status == 69)
+    #expect(result.standardError.hasPrefix("load: cannot connect to the database: "))
+    #expect(result.standardError.hasSuffix("; check DATABASE_URL\n"), "\(result.transcript)")
+  }
+
+  @Test("make with an unreachable DATABASE_URL gets no hint")
+  func makeWithUnreachableDatabaseURL() throws {
+    let directory = try Harness.temporaryDirectory("make-unreachable")
+    let result = try run(
+      [
+        "make", "--no-print-directory", "-C", Harness.projectRoot, "WORK=\(directory)/work",
+        "SOURCE=\(Harness.fixtures)/name.basics.sample.tsv.gz",
+        "DATABASE_URL=postgresql:///imdb?host=\(directory)/no-server",
+      ],
+      environment: ["STAGELOAD_EMBEDDED_DB": "1"]
+    )
+    #expect(result.status != 0)
+    #expect(result.standardError.contains("load: cannot connect to the database: "))
+    #expect(!result.standardError.contains("db-start"), "\(result.transcript)")
+  }
+
   @Test("malformed list line drains the list")
   func malformedLineDrainsList() throws {
     guard Harness.checkAvailable() else { return }

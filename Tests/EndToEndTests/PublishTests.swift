@@ -48,6 +48,21 @@ struct PublishTests {
     "nm\(number)\t\(name)\t\\N\t\\N\tactor\ttt\(number)"
   }
 
+  @Test("one row counts in the singular")
+  func oneRow() throws {
+    guard Harness.checkAvailable() else { return }
+    let setup = try Setup()
+    try setup.serve([Self.row(1, "A")])
+    let result = try setup.make(["LOAD_JOBS=0"])
+    #expect(result.status == 0, "\(result.transcript)")
+    let output = result.standardOutput + result.standardError
+    #expect(output.contains("split: name.basics: 1 row read, 1 written, 0 rejected, 1 chunk in"))
+    #expect(output.contains("000001.copy: loaded 1 row into name_basics__staging"))
+    #expect(output.contains("load: name_basics: published 1 row with primary key (nconst)"))
+    #expect(output.contains("table name_basics: 1 row\n"))
+    #expect(output.contains(", 1 row loaded, "))
+  }
+
   @Test("duplicate keys across chunks are rejected at publish")
   func duplicateKeys() throws {
     guard Harness.checkAvailable() else { return }

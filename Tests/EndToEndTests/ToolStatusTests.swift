@@ -74,6 +74,100 @@ struct ToolStatusTests {
     )
   }
 
+  /// Writes a title.ratings file whose line 3 has 64 MiB and 5 bytes.
+  static func overlongRatings() throws -> String {
+    let path = try Harness.temporaryDirectory("tool") + "/long.tsv"
+    var text = Data("\(titleRatingsHeader)\ntt1\t5.0\t3\ntt2\t".utf8)
+    text.append(Data(repeating: UInt8(ascii: "9"), count: (64 << 20) + 1))
+    text.append(Data("\ntt3\t7.5\t10\n".utf8))
+    try text.write(to: URL(fileURLWithPath: path))
+    return path
+  }
+
+  @Test("split overlong line names the file")
+  func splitOverlongLine() throws {
+    let input = try Self.overlongRatings()
+    let result = try run([Harness.tool("split"), "--dataset", "title.ratings", "--stdout", input])
+    #expect(result.status == 65)
+    #expect(
+      result.standardError
+        == "split: \(input): line 3: line is 64 MiB or longer; "
+        + "pass --rejects FILE to skip such rows\n"
+    )
+  }
+
+  @Test("split rejects an overlong line and goes on")
+  func splitOverlongLineRejected() throws {
+    let input = try Self.overlongRatings()
+    let rejects = input + ".rejects"
+    let result = try run([
+      Harness.tool("split"), "--dataset", "title.ratings", "--stdout", "--rejects", rejects, input,
+    ])
+    #expect(result.status == 0, "\(result.transcript)")
+    #expect(result.standardOutput == "tt1\t5.0\t3\ntt3\t7.5\t10\n")
+    #expect(
+      result.standardError.hasPrefix(
+        "split: title.ratings: 3 rows read, 2 written, 1 rejected"
+      )
+    )
+    let lines = try String(contentsOfFile: rejects, encoding: .utf8).split(separator: "\n")
+      .map(String.init)
+    #expect(lines.count == 2)
+    #expect(
+      lines.last
+        == "3\t\\N\tline is 64 MiB or longer; the row here is its first 1024 bytes\t"
+        + "tt2\\t" + String(repeating: "9", count: 1020)
+    )
+  }
+
+  @Test("split --out on a regular file exits 73")
+  func splitOutOnFile() throws {
+    let file = try Self.temporaryFile([], name: "afile")
+    let input = try Self.temporaryFile(Array("\(Self.titleRatingsHeader)\n".utf8), name: "in.tsv")
+    for out in [file, file + "/chunks"] {
+      let result = try run([
+        Harness.tool("split"), "--dataset", "title.ratings", "--out", out, input,
+      ])
+      #expect(result.status == 73)
+      #expect(result.standardError == "split: \(out): cannot create directory: Not a directory\n")
+    }
+  }
+
+  @Test("split counts one row in the singular")
+  func splitOneRow() throws {
+    let (_, result) = try Self.runSplit(
+      "\(Self.titleRatingsHeader)\ntt1\t5.0\t3\n",
+      dataset: "title.ratings"
+    )
+    #expect(result.status == 0)
+    #expect(
+      result.standardError.hasPrefix("split: title.ratings: 1 row read, 1 written, 0 rejected")
+    )
+  }
+
+  @Test("report status counts one row in the singular")
+  func reportOneRow() throws {
+    let work = try Harness.temporaryDirectory("report")
+    try FileManager.default.createDirectory(
+      atPath: work + "/chunks/title.ratings",
+      withIntermediateDirectories: true
+    )
+    let manifest = "chunk\tfirst_line\trows\tsha256\tlast_line\n000001.copy\t2\t1\tabc\t2\n"
+    try manifest.write(
+      toFile: work + "/chunks/title.ratings/manifest.tsv",
+      atomically: true,
+      encoding: .utf8
+    )
+    let result = try run([
+      Harness.projectRoot + "/stages/report.sh", "status", work, "title.ratings=title_ratings",
+    ])
+    #expect(result.status == 0, "\(result.transcript)")
+    #expect(
+      result.standardOutput
+        == "title.ratings: 1 chunk: 0 loaded, 1 pending; 0 of 1 row loaded; 0 rejected\n"
+    )
+  }
+
   @Test("inflate truncated gzip exits 65")
   func inflateTruncated() throws {
     let gzip = try Self.sampleGzip()

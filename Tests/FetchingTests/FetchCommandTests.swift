@@ -1,3 +1,4 @@
+import Fetching
 import Foundation
 import TestSupport
 import Testing
@@ -427,6 +428,17 @@ struct FetchCommandTests {
     #expect(server.requests(id: id).last?.last == "absolute")
   }
 
+  @Test("write error on a device names the device", arguments: ["http", "file"])
+  func deviceWriteError(scheme: String) throws {
+    let server = try server
+    let url =
+      scheme == "http"
+      ? server.url("data.bin", "id=\(id)") : "file://" + server.directory + "/data.bin"
+    let run = try FetchCommand.run([url, "--quiet", "--retries", "0", "-o", "/dev/full"])
+    #expect(run.status == 74)
+    #expect(run.stderr == "fetch: /dev/full: write failed: No space left on device\n")
+  }
+
   // MARK: - Help
 
   @Test("help documents every option")
@@ -440,5 +452,14 @@ struct FetchCommandTests {
     ] {
       #expect(text.contains(option), "help lacks \(option)")
     }
+  }
+
+  @Test("help states the Retry-After cap")
+  func helpStatesRetryAfterCap() throws {
+    let run = try FetchCommand.run(["--help"])
+    let text = String(decoding: run.stdout, as: UTF8.self).split(whereSeparator: \.isWhitespace)
+      .joined(separator: " ")
+    let minutes = Int(RetryPolicy().maximumRetryAfter / 60)
+    #expect(text.contains("Retry-After (at most \(minutes) minutes;"))
   }
 }

@@ -166,7 +166,106 @@ import Testing
     ),
   ]
 
-  @Test("conversion per dataset", arguments: cases)
+  /// An empty key value and an empty list element in every dataset that has
+  /// them, so that no key or list column is left unchecked.
+  static let emptyValueCases = [
+    ConversionCase(
+      name: "title.basics empty key",
+      dataset: .titleBasics,
+      line: "\tmovie\tA\tA\t0\t\\N\t\\N\t\\N\t\\N",
+      expected: .failure(Rejection(column: "tconst", reason: "value is required but is empty"))
+    ),
+    ConversionCase(
+      name: "title.basics empty genre",
+      dataset: .titleBasics,
+      line: "tt1\tmovie\tA\tA\t0\t\\N\t\\N\t\\N\tDrama,",
+      expected: .failure(
+        Rejection(column: "genres", reason: "invalid list 'Drama,'; element 2 is empty")
+      )
+    ),
+    ConversionCase(
+      name: "title.akas empty title_id",
+      dataset: .titleAkas,
+      line: "\t1\tT\tUS\ten\t\\N\t\\N\t0",
+      expected: .failure(Rejection(column: "title_id", reason: "value is required but is empty"))
+    ),
+    ConversionCase(
+      name: "title.akas empty ordering",
+      dataset: .titleAkas,
+      line: "tt1\t\tT\tUS\ten\t\\N\t\\N\t0",
+      expected: .failure(Rejection(column: "ordering", reason: "value is required but is empty"))
+    ),
+    ConversionCase(
+      name: "title.akas empty type",
+      dataset: .titleAkas,
+      line: "tt1\t1\tT\tUS\ten\t\u{2}dvd\t\\N\t0",
+      expected: .failure(
+        Rejection(column: "types", reason: "invalid list '\u{2}dvd'; element 1 is empty")
+      )
+    ),
+    ConversionCase(
+      name: "title.akas empty attribute",
+      dataset: .titleAkas,
+      line: "tt1\t1\tT\tUS\ten\t\\N\ta, b\u{2}\t0",
+      expected: .failure(
+        Rejection(column: "attributes", reason: "invalid list 'a, b\u{2}'; element 2 is empty")
+      )
+    ),
+    ConversionCase(
+      name: "title.crew empty key",
+      dataset: .titleCrew,
+      line: "\tnm1\t\\N",
+      expected: .failure(Rejection(column: "tconst", reason: "value is required but is empty"))
+    ),
+    ConversionCase(
+      name: "title.crew empty director",
+      dataset: .titleCrew,
+      line: "tt1\tnm1,,nm2\t\\N",
+      expected: .failure(
+        Rejection(column: "directors", reason: "invalid list 'nm1,,nm2'; element 2 is empty")
+      )
+    ),
+    ConversionCase(
+      name: "title.crew empty writer",
+      dataset: .titleCrew,
+      line: "tt1\t\\N\t,",
+      expected: .failure(
+        Rejection(column: "writers", reason: "invalid list ','; element 1 is empty")
+      )
+    ),
+    ConversionCase(
+      name: "title.episode empty key",
+      dataset: .titleEpisode,
+      line: "\ttt1\t1\t2",
+      expected: .failure(Rejection(column: "tconst", reason: "value is required but is empty"))
+    ),
+    ConversionCase(
+      name: "title.principals empty key",
+      dataset: .titlePrincipals,
+      line: "\t1\tnm1\tactor\t\\N\t\\N",
+      expected: .failure(Rejection(column: "tconst", reason: "value is required but is empty"))
+    ),
+    ConversionCase(
+      name: "title.principals empty ordering",
+      dataset: .titlePrincipals,
+      line: "tt1\t\tnm1\tactor\t\\N\t\\N",
+      expected: .failure(Rejection(column: "ordering", reason: "value is required but is empty"))
+    ),
+    ConversionCase(
+      name: "title.ratings empty key",
+      dataset: .titleRatings,
+      line: "\t7.5\t3",
+      expected: .failure(Rejection(column: "tconst", reason: "value is required but is empty"))
+    ),
+    ConversionCase(
+      name: "empty text outside the key is kept",
+      dataset: .titleEpisode,
+      line: "tt2\t\t\\N\t\\N",
+      expected: .success("tt2\t\t\\N\t\\N\n")
+    ),
+  ]
+
+  @Test("conversion per dataset", arguments: cases + emptyValueCases)
   func conversion(testCase: ConversionCase) {
     #expect(convert(testCase.line, dataset: testCase.dataset) == testCase.expected)
   }

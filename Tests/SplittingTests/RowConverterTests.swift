@@ -99,11 +99,6 @@ struct ConversionCase: CustomTestStringConvertible, Sendable {
       expected: .success("nm1\tx\t\\N\t\\N\t{a,\"\\\\\\\\N\"}\t\\N\n")
     ),
     ConversionCase(
-      name: "empty list element is quoted",
-      line: "nm1\tx\t\\N\t\\N\ta,,b\t\\N",
-      expected: .success("nm1\tx\t\\N\t\\N\t{a,\"\",b}\t\\N\n")
-    ),
-    ConversionCase(
       name: "UTF-8 text passes through",
       line: "nm1\tZoë Ångström 李\t\\N\t\\N\t\\N\t\\N",
       expected: .success("nm1\tZoë Ångström 李\t\\N\t\\N\t\\N\t\\N\n")
@@ -151,6 +146,45 @@ struct ConversionCase: CustomTestStringConvertible, Sendable {
       name: "NULL key",
       line: "\\N\tx\t\\N\t\\N\t\\N\t\\N",
       expected: .failure(Rejection(column: "nconst", reason: "value is required but is \\N"))
+    ),
+    ConversionCase(
+      name: "empty key",
+      line: "\tx\t\\N\t\\N\t\\N\t\\N",
+      expected: .failure(Rejection(column: "nconst", reason: "value is required but is empty"))
+    ),
+    ConversionCase(
+      name: "empty last list element",
+      line: "nm1\tx\t\\N\t\\N\tactor,\t\\N",
+      expected: .failure(
+        Rejection(
+          column: "primary_professions",
+          reason: "invalid list 'actor,'; element 2 is empty"
+        )
+      )
+    ),
+    ConversionCase(
+      name: "empty first list element",
+      line: "nm1\tx\t\\N\t\\N\t\\N\t,tt1",
+      expected: .failure(
+        Rejection(column: "known_for_titles", reason: "invalid list ',tt1'; element 1 is empty")
+      )
+    ),
+    ConversionCase(
+      name: "empty middle list element",
+      line: "nm1\tx\t\\N\t\\N\ta,,b\t\\N",
+      expected: .failure(
+        Rejection(
+          column: "primary_professions",
+          reason: "invalid list 'a,,b'; element 2 is empty"
+        )
+      )
+    ),
+    ConversionCase(
+      name: "list of one separator",
+      line: "nm1\tx\t\\N\t\\N\t,\t\\N",
+      expected: .failure(
+        Rejection(column: "primary_professions", reason: "invalid list ','; element 1 is empty")
+      )
     ),
     ConversionCase(
       name: "shifted value reports the field count",

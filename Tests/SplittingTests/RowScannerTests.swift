@@ -142,6 +142,25 @@ private func wordEdgeCases() -> [ScanCase] {
     )
     cases.append(
       ScanCase(
+        name: "empty element after byte \(offset) of a list",
+        dataset: .nameBasics,
+        line: person(titles: before + bytes(",,c")),
+        isValid: false
+      )
+    )
+    cases.append(
+      ScanCase(
+        name: "empty last element after \(offset) bytes",
+        dataset: .nameBasics,
+        line: person(
+          professions: before + bytes(","),
+          titles: bytes("a\\b,") + before + bytes(",")
+        ),
+        isValid: false
+      )
+    )
+    cases.append(
+      ScanCase(
         name: "NUL at byte \(offset) of a list",
         dataset: .nameBasics,
         line: person(titles: before + [0]),
@@ -210,7 +229,7 @@ private func wordEdgeCases() -> [ScanCase] {
 /// Returns one case per list rule, field count rule and column type.
 private func ruleCases() -> [ScanCase] {
   let lists: [(String, Bool)] = [
-    ("", true), (",", true), ("a,", true), (",a", true), ("a,,b", true), ("NULL", true),
+    ("", true), (",", false), ("a,", false), (",a", false), ("a,,b", false), ("NULL", true),
     ("null,x", true), ("x,NuLl", true), ("nulx", true), ("a b", true), ("a\"b", true),
     ("a\\b", true), ("{a}", true), ("a\u{1}b", true), ("a\u{b}b", true), ("a!b", true),
     ("a|b", true), ("a~b", true), ("a\u{7f}b", true), ("\\N", true), ("\\N,a", true),
@@ -237,10 +256,34 @@ private func ruleCases() -> [ScanCase] {
       isValid: true
     ),
     ScanCase(
-      name: "0x02 list ends",
+      name: "0x02 list of two empty elements",
       dataset: .titleAkas,
-      line: akas("\u{2}", "x\u{2}"),
-      isValid: true
+      line: akas("\u{2}", "\\N"),
+      isValid: false
+    ),
+    ScanCase(
+      name: "0x02 list ending in an empty element",
+      dataset: .titleAkas,
+      line: akas("\\N", "x\u{2}"),
+      isValid: false
+    ),
+    ScanCase(
+      name: "0x02 list with a comma and an empty element",
+      dataset: .titleAkas,
+      line: akas("a,b\u{2}\u{2}c", "\\N"),
+      isValid: false
+    ),
+    ScanCase(
+      name: "empty key text",
+      dataset: .titleAkas,
+      line: bytes("\t1\tT\tUS\ten\t\\N\t\\N\t0"),
+      isValid: false
+    ),
+    ScanCase(
+      name: "empty key integer",
+      dataset: .titleAkas,
+      line: akas("\\N", "\\N", ordering: ""),
+      isValid: false
     ),
     ScanCase(
       name: "0x02 list of one",
@@ -353,6 +396,18 @@ private func ruleCases() -> [ScanCase] {
       name: "NULL in required text",
       dataset: .titleRatings,
       line: bytes("\\N\t1.0\t2"),
+      isValid: false
+    ),
+    ScanCase(
+      name: "empty key before a tab",
+      dataset: .titleRatings,
+      line: bytes("\t1.0\t2"),
+      isValid: false
+    ),
+    ScanCase(
+      name: "empty key of a one-column line",
+      dataset: .titleRatings,
+      line: bytes("\t\t"),
       isValid: false
     ),
   ]

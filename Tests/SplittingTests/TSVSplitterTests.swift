@@ -34,13 +34,15 @@ struct Workspace {
     _ input: String,
     dataset: Dataset = .nameBasics,
     rows: Int = 2,
-    rejects: Bool = true
+    rejects: Bool = true,
+    maximumLineLength: Int = LineReader.defaultMaximumLineLength
   ) throws -> SplitSummary {
     let splitter = TSVSplitter(
       dataset: dataset,
       destination: .chunks(directory: path + "/chunks", rowsPerChunk: rows),
       rejectsPath: rejects ? path + "/rejects.tsv" : nil
     )
+    splitter.maximumLineLength = maximumLineLength
     return try splitter.run(input: FileInput(path: input))
   }
 }
@@ -48,6 +50,7 @@ struct Workspace {
 let header = Dataset.nameBasics.header + "\n"
 let row1 = "nm1\tA\t1900\t\\N\tactor\ttt1\n"
 let row2 = "nm2\tB\t\\N\t\\N\t\\N\t\\N\n"
+let row1Copy = "nm1\tA\t1900\t\\N\t{actor}\t{tt1}\n"
 let row3 = "nm3\tC\t1950\t2000\tactress,writer\ttt2,tt3\n"
 
 @Suite struct TSVSplitterTests {
@@ -236,5 +239,71 @@ let row3 = "nm3\tC\t1950\t2000\tactress,writer\ttt2,tt3\n"
     let summary = try workspace.split(input, rows: 10)
     #expect(summary.rowsWritten == 2)
     #expect(workspace.read("chunks/000001.copy") == longRow + row2)
+  }
+
+  /// A row of `LineReader.blockSize + extra` bytes, for a split whose line
+  /// limit is `LineReader.blockSize`.
+  static func overlongRow(extra: Int) -> String {
+    let name = String(repeating: "y", count: LineReader.blockSize + extra - 16)
+    return "nm9\t\(name)\t\\N\t\\N\t\\N\t\\N"
+  }
+
+  @Test("overlong row is rejected and the split goes on", arguments: [0, 1, 3 << 20])
+  func overlongRowRejected(extra: Int) throws {
+    let workspace = try Workspace()
+    let row = Self.overlongRow(extra: extra)
+    #expect(row.utf8.count == LineReader.blockSize + extra)
+    let input = try workspace.write(header + row1 + row + "\r\n" + row2, to: "in.tsv")
+    let summary = try workspace.split(input, rows: 10, maximumLineLength: LineReader.blockSize)
+    #expect(summary.rowsRead == 3)
+    #expect(summary.rowsWritten == 2)
+    #expect(summary.rowsRejected == 1)
+    #expect(workspace.read("chunks/000001.copy") == row1Copy + row2)
+    let rejected = workspace.read("rejects.tsv")?.split(separator: "\n").dropFirst() ?? []
+    #expect(rejected.count == 1)
+    let fields = rejected.first?.split(separator: "\t").map(String.init) ?? []
+    #expect(
+      fields == [
+        "3", "\\N", "line is 1 MiB or longer; the row here is its first 1024 bytes",
+        "nm9\\t" + String(repeating: "y", count: 1020),
+      ]
+    )
+  }
+
+  @Test("overlong last line without newline")
+  func overlongLastLine() throws {
+    let workspace = try Workspace()
+    let input = try workspace.write(
+      header + row1 + Self.overlongRow(extra: 5),
+      to: "in.tsv"
+    )
+    let summary = try workspace.split(input, rows: 10, maximumLineLength: LineReader.blockSize)
+    #expect(summary.rowsRead == 2)
+    #expect(summary.rowsRejected == 1)
+    #expect(workspace.read("chunks/000001.copy") == row1Copy)
+  }
+
+  @Test("overlong row without rejects names the file")
+  func overlongRowWithoutRejects() throws {
+    let workspace = try Workspace()
+    let input = try workspace.write(header + Self.overlongRow(extra: 1) + "\n", to: "in.tsv")
+    #expect(throws: SplitError.lineTooLong(path: input, line: 2, limit: LineReader.blockSize)) {
+      try workspace.split(input, rejects: false, maximumLineLength: LineReader.blockSize)
+    }
+    let error = SplitError.lineTooLong(path: input, line: 2, limit: 64 << 20)
+    #expect(
+      error.description
+        == "\(input): line 2: line is 64 MiB or longer; pass --rejects FILE to skip such rows"
+    )
+  }
+
+  @Test("overlong header stops even with rejects")
+  func overlongHeader() throws {
+    let workspace = try Workspace()
+    let input = try workspace.write(Self.overlongRow(extra: 0) + "\n" + row1, to: "in.tsv")
+    #expect(throws: SplitError.lineTooLong(path: input, line: 1, limit: LineReader.blockSize)) {
+      try workspace.split(input, maximumLineLength: LineReader.blockSize)
+    }
+    #expect(workspace.read("rejects.tsv") == nil)
   }
 }
