@@ -165,10 +165,10 @@ struct ToolStatusTests {
     #expect(
       result.standardOutput
         == """
-          title.ratings: 1 chunk: 0 loaded, 1 pending, not published; 0 of 1 row loaded; 0 rejected
-          title.ratings: 1 chunk not loaded; run make again to load it
+        title.ratings: 1 chunk: 0 loaded, 1 pending, not published; 0 of 1 row loaded; 0 rejected
+        title.ratings: 1 chunk not loaded; run make again to load it
 
-          """
+        """
     )
   }
 
