@@ -17,6 +17,11 @@ package enum LoadError: StageError {
   /// A chunk's bytes differ from the SHA-256 in its manifest: it was
   /// damaged or changed after split wrote it.
   case chunkMismatch(path: String)
+  /// Standard input ended without the end-of-data line `\.`, so the
+  /// program writing it stopped before the end of its stream.
+  case endOfDataMissing
+  /// Standard input goes on after the end-of-data line `\.`.
+  case dataAfterEndOfData
 
   package var exitStatus: ExitStatus {
     switch self {
@@ -25,6 +30,7 @@ package enum LoadError: StageError {
     case .server(_, let sqlState, _, _): Self.exitStatus(forSQLState: sqlState)
     case .chunk(let error): error.exitStatus
     case .chunkMismatch, .tooManyRejects, .everyRowRejected: .dataError
+    case .endOfDataMissing, .dataAfterEndOfData: .dataError
     }
   }
 
@@ -51,6 +57,12 @@ package enum LoadError: StageError {
     case .chunkMismatch(let path):
       return "\(path): chunk does not match the SHA-256 in its manifest; not loaded; "
         + "run split again"
+    case .endOfDataMissing:
+      return "standard input ended without the end-of-data line \\. that split --stdout "
+        + "writes last, so the program writing it stopped early; nothing was loaded"
+    case .dataAfterEndOfData:
+      return "standard input goes on after the end-of-data line \\. that ends a COPY "
+        + "stream; nothing was loaded; pipe one split --stdout stream into load -"
     }
   }
 
