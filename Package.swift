@@ -15,7 +15,7 @@ let package = Package(
     .target(name: "Fetching", dependencies: ["StageKit"]),
     .target(name: "Inflating", dependencies: ["StageKit", "CZlib"]),
     .target(name: "Splitting", dependencies: ["StageKit", "Datasets", "CScan"]),
-    .target(name: "Loading", dependencies: ["StageKit", "Datasets", "CLibPQ"]),
+    .target(name: "Loading", dependencies: ["StageKit", "Datasets", "CLibPQ", "CLinux"]),
 
     .executableTarget(name: "fetch", dependencies: ["StageKit", "Fetching"]),
     .executableTarget(name: "inflate", dependencies: ["StageKit", "Inflating"]),

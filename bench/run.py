@@ -520,7 +520,9 @@ def run_bench(arguments):
     database = Database(runner, env)
     database.recreate()
 
-    # The COPY text for the psql references, and its two halves.
+    # The COPY text for the psql references, and its two halves. split
+    # --stdout ends it with the end-of-data line \., which load - requires.
+    # psql 15's \copy FROM a file takes that line as the end of the data.
     copy_text = os.path.join(scratch, DATASET + ".copy")
     halves = [os.path.join(scratch, DATASET + ".copy.%d" % index) for index in (1, 2)]
     runner.time("prepare-copy", [tools["split"], "--dataset", DATASET, "--stdout", "--quiet", tsv],

@@ -18,6 +18,10 @@ import StageKit
 // server rejects a row (SQLSTATE class 22 or 23), the chunk is rolled back
 // and loaded again from memory with the bad rows set aside (see
 // CopyLoader+Recovery.swift).
+//
+// Standard input ("-") is read once, through EndOfDataReader: it must end
+// with the end-of-data line \. that split --stdout writes last, which is
+// not sent. Without it, the COPY is aborted and nothing commits.
 
 /// The outcome of loading one chunk.
 package enum ChunkOutcome: Sendable, Equatable {
@@ -101,7 +105,8 @@ package final class CopyLoader {
   /// - Parameters:
   ///   - path: The chunk file, or "-" for standard input (read once, so its
   ///     digest is checked against the ledger only after the COPY, and a
-  ///     rejected row fails it whole).
+  ///     rejected row fails it whole). Standard input must end with the
+  ///     end-of-data line `\.`.
   ///   - manifestEntry: The chunk's line in split's manifest, when there is
   ///     one. Its SHA-256 must match the file, and its first line turns a
   ///     chunk line in a server error into a source line.
@@ -126,7 +131,7 @@ package final class CopyLoader {
       let digest = SHA256()
       let input = try Self.open(path)
       let result = try runCopy(subject: chunkName) { send in
-        try Self.stream(input, digest: digest, to: send)
+        try Self.stream(input, requiresEndOfData: path == "-", digest: digest, to: send)
       }
       let actualDigest = digest.finalizeHex()
       if let expectedDigest, expectedDigest != actualDigest {
@@ -240,11 +245,24 @@ package final class CopyLoader {
   }
 
   /// Reads `input` in 1 MiB blocks, adds each to `digest` and sends it.
+  ///
+  /// With `requiresEndOfData`, the input must end with the end-of-data
+  /// line, which is neither sent nor digested; `EndOfDataReader` throws
+  /// when it is missing.
   private static func stream(
     _ input: FileInput,
+    requiresEndOfData: Bool = false,
     digest: SHA256,
     to send: (UnsafeRawBufferPointer) -> Bool
   ) throws {
+    if requiresEndOfData {
+      let reader = EndOfDataReader(blockSize: blockSize) { try input.read(into: $0) }
+      while let block = try reader.next() {
+        digest.update(block)
+        guard send(block) else { return }
+      }
+      return
+    }
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: blockSize, alignment: 16)
     defer { buffer.deallocate() }
     while true {

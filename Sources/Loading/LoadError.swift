@@ -27,6 +27,11 @@ package enum LoadError: StageError {
   /// `table`, because it lists no chunk of it, chunks of several datasets
   /// (`ledgerNames`) or a dataset that load does not know.
   case unknownDataset(table: String, ledgerNames: [String])
+  /// Standard input ended without the end-of-data line `\.`, so the
+  /// program writing it stopped before the end of its stream.
+  case endOfDataMissing
+  /// Standard input goes on after the end-of-data line `\.`.
+  case dataAfterEndOfData
 
   package var exitStatus: ExitStatus {
     switch self {
@@ -37,6 +42,7 @@ package enum LoadError: StageError {
     case .chunkMismatch, .tooManyRejects, .everyRowRejected, .emptyStagingTable: .dataError
     case .noStagingTable: .noInput
     case .unknownDataset(_, let ledgerNames): ledgerNames.isEmpty ? .usage : .dataError
+    case .endOfDataMissing, .dataAfterEndOfData: .dataError
     }
   }
 
@@ -84,6 +90,12 @@ package enum LoadError: StageError {
       }
       return "\(table): \(TableSchema.ledgerName) lists chunks of several datasets "
         + "(\(ledgerNames.joined(separator: ", "))); pass --dataset"
+    case .endOfDataMissing:
+      return "standard input ended without the end-of-data line \\. that split --stdout "
+        + "writes last, so the program writing it stopped early; nothing was loaded"
+    case .dataAfterEndOfData:
+      return "standard input goes on after the end-of-data line \\. that ends a COPY "
+        + "stream; nothing was loaded; pipe one split --stdout stream into load -"
     }
   }
 

@@ -23,7 +23,8 @@ import StageKit
 package enum SplitDestination: Sendable {
   /// Chunk files of `rowsPerChunk` rows, a manifest and `chunks.mk` in `directory`.
   case chunks(directory: String, rowsPerChunk: Int)
-  /// One COPY stream on standard output.
+  /// One COPY stream on standard output, ended by the end-of-data line
+  /// `\.` when the split succeeds.
   case standardOutput
 }
 
@@ -209,6 +210,11 @@ package final class TSVSplitter {
       summary.chunks = chunks.manifest.entries.count
     }
     try rejects?.commit()
+    if case .standardOutput = destination {
+      // Written last, after every row and the rejects file, so that a
+      // reader such as load - can tell this stream from one cut short.
+      try EndOfDataLine.bytes.withUnsafeBytes { try sink.write($0) }
+    }
     summary.bytesRead = reader.bytesRead
     return summary
   }

@@ -16,7 +16,11 @@ let tool = Tool(
            load [--dataset NAME] [--table NAME] --publish [--rejects FILE]
 
     Streams COPY text chunks (files written by split, or - for standard
-    input) into a PostgreSQL table, each chunk in its own transaction. The
+    input) into a PostgreSQL table, each chunk in its own transaction.
+    Standard input must be one stream as split --stdout writes it, ending
+    with the end-of-data line \\. that split writes last when it succeeds.
+    Without that line the writer stopped early, so load loads nothing and
+    exits with status 65; it does the same when bytes follow that line. The
     transaction also records the chunk's name and SHA-256 in the table
     stageload_ledger, so a chunk already loaded into the table is skipped:
     running load again never duplicates rows. A chunk listed in a
@@ -69,8 +73,9 @@ let tool = Tool(
 
     exit status: 0 done (rejected rows set aside), 64 usage, 65 a chunk was refused
     or had more rejected rows than --max-rejects allows, or the staging table
-    to publish is empty, 66 missing chunk, or neither TABLE nor TABLE__staging
-    exists to publish, 69 server unreachable or access denied,
+    to publish is empty, or standard input did not end with the end-of-data
+    line, 66 missing chunk, or neither TABLE nor TABLE__staging exists to
+    publish, 69 server unreachable or access denied,
     70 any other server error, such as a table without the dataset's columns,
     73 cannot create the rejects file,
     74 read or write error,
@@ -81,7 +86,7 @@ let tool = Tool(
       load --dataset name.basics --staging --create
       load --dataset name.basics --staging work/chunks/name.basics/*.copy
       load --dataset name.basics --publish
-      split --dataset name.basics --stdout name.basics.tsv | load --create -
+      set -o pipefail; split --dataset name.basics --stdout name.basics.tsv | load --create -
       split --dataset name.basics --out chunks --list-chunks name.basics.tsv \\
         | load --dataset name.basics --create --jobs 2 --manifest -
     """,

@@ -32,7 +32,9 @@ let tool = Tool(
                         --manifest - reads it, to load chunks during the split.
                         When its reader goes away, the list stops and the split
                         goes on
-      --stdout          write one COPY stream to standard output instead
+      --stdout          write one COPY stream to standard output instead; after
+                        the last row of a successful split it writes the
+                        end-of-data line \\., which load - requires
       --rejects FILE    write invalid rows to FILE (line, column, reason, row)
                         and go on; without it the first invalid row is an error
       --progress        show progress on standard error (default when it is a terminal)
@@ -49,6 +51,8 @@ let tool = Tool(
 
     examples:
       inflate name.basics.tsv.gz | split --dataset name.basics --out work/chunks/name.basics
+      set -o pipefail; inflate name.basics.tsv.gz \\
+        | split --dataset name.basics --stdout | load --create -
       inflate name.basics.tsv.gz \\
         | split --dataset name.basics --out work/chunks/name.basics --list-chunks \\
         | load --dataset name.basics --create --manifest -
