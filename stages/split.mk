@@ -31,11 +31,14 @@
 # reading (broken pipe) must not hide split's own error. 130 is a tool's
 # own exit after SIGINT, which it reports itself. When inflate finds the
 # gzip corrupt or truncated (65), the download is deleted, so that the next
-# make fetches it again instead of failing the same way. The pipe is echoed
-# without this handling, unless make -s.
+# make fetches it again instead of failing the same way. When split alone
+# rejects the input (65), as when its header is another dataset's, the
+# download is kept and make says what to check. split names its input after
+# the download in messages. The pipe is echoed without this handling,
+# unless make -s.
 early_load = $(filter-out 0,$(LOAD_JOBS))
 split_pipe = $(INFLATE) $< | $(SPLIT) --dataset $(dataset) --rows $(CHUNK_ROWS) --out $(WORK)/chunks/$(dataset) \
-  --rejects $(WORK)/rejects/$(dataset)/split.tsv$(if $(early_load), --list-chunks \
+  --rejects $(WORK)/rejects/$(dataset)/split.tsv --input-name $<$(if $(early_load), --list-chunks \
   | $(LOAD) --dataset $(dataset) --table $(call table_of,$(dataset)) --staging --quiet \
   --rejects $(WORK)/rejects/$(dataset)/load.tsv --jobs $(LOAD_JOBS) --manifest -$(if $(MAX_REJECTS), \
   --max-rejects $(MAX_REJECTS)))
@@ -54,6 +57,8 @@ split_status = statuses=("$${PIPESTATUS[@]}"); \
   if ((statuses[0] == 65)); then \
     rm -f $< $<.meta; \
     echo "make: removed the damaged download $<; run make again to fetch it again" >&2; \
+  elif ((statuses[0] == 0 && statuses[1] == 65)); then \
+    echo "make: $<: not a valid $(dataset) file; check SOURCE and DATASETS, or run make refresh if the file at SOURCE has been fixed" >&2; \
   fi; \
   exit $$((statuses[1] != 0 ? statuses[1] : statuses[0]))
 
