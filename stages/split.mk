@@ -55,10 +55,10 @@ split_status = statuses=("$${PIPESTATUS[@]}"); \
     exit $${statuses[0]}; \
   fi; \
   if ((statuses[0] == 65)); then \
-    rm -f $< $<.meta; \
+    rm -f $< $<.meta $<.source; \
     echo "make: removed the damaged download $<; run make again to fetch it again" >&2; \
   elif ((statuses[0] == 0 && statuses[1] == 65)); then \
-    echo "make: $<: not a valid $(dataset) file; check SOURCE and DATASETS, or run make refresh if the file at SOURCE has been fixed" >&2; \
+    echo "make: $<: not a valid $(dataset) file; check SOURCE and DATASETS (a changed SOURCE is fetched again), or run make refresh if the file at SOURCE has been fixed" >&2; \
   fi; \
   exit $$((statuses[1] != 0 ? statuses[1] : statuses[0]))
 
