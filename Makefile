@@ -92,9 +92,12 @@ include stages/summary.mk
 # printed even when a chunk fails, and make still exits with the failure.
 # A lock on $(WORK)/run.lock makes a second make on the same WORK wait for
 # the first instead of working on the same files. make -n only prints the
-# second make's commands, and takes no lock and writes no file.
+# second make's commands, and takes no lock and writes no file. Before the
+# load, stages/markers.sh deletes a dataset's markers when they do not hold
+# for the database in use, so that the second make loads it again.
 all: build $(DB_READY)
 ifneq ($(findstring n,$(make_letter_flags)),)
+	+@$(MARKERS_SH) check --dry-run $(WORK) $(dataset_tables)
 	+@$(MAKE) --no-print-directory load
 else
 	@mkdir -p $(WORK)
@@ -104,6 +107,7 @@ else
 	    flock 8; \
 	  fi; \
 	  touch $(RUN_STAMP); \
+	  $(MARKERS_SH) check $(WORK) $(dataset_tables) 8>&-; \
 	  $(MAKE) --no-print-directory load 8>&- || status=$$?; \
 	  $(REPORT_SH) summary --timed $(summary_arguments) 8>&-; \
 	  exit $${status:-0}
