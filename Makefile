@@ -130,9 +130,12 @@ include stages/summary.mk
 # printed even when a chunk fails, and make still exits with the failure.
 # A lock on $(WORK)/run.lock makes a second make on the same WORK wait for
 # the first instead of working on the same files. make -n only prints the
-# second make's commands, and takes no lock and writes no file.
+# second make's commands, and takes no lock and writes no file. Before the
+# load, stages/markers.sh deletes a dataset's markers when they do not hold
+# for the database in use, so that the second make loads it again.
 all: build $(DB_READY)
 ifneq ($(findstring n,$(make_letter_flags)),)
+	+@$(MARKERS_SH) check --dry-run $(WORK) $(dataset_tables)
 	+@$(MAKE) --no-print-directory load
 else
 	@mkdir -p $(WORK)
@@ -142,6 +145,7 @@ else
 	    flock 8; \
 	  fi; \
 	  touch $(RUN_STAMP); \
+	  $(MARKERS_SH) check $(WORK) $(dataset_tables) 8>&-; \
 	  $(MAKE) --no-print-directory load 8>&- || status=$$?; \
 	  $(REPORT_SH) summary --timed $(summary_arguments) 8>&-; \
 	  exit $${status:-0}
@@ -245,7 +249,8 @@ help:
 	@echo '  DATASETS=$(DATASETS)'
 	@echo '      datasets to load, separated by spaces, or all for the seven datasets'
 	@echo '  SOURCE=$(value SOURCE)'
-	@echo '      download URL, file:// URL or path; $$(dataset) stands for the dataset name'
+	@echo '      download URL, file:// URL or path; $$(dataset) stands for the dataset name;'
+	@echo '      a dataset whose download came from another SOURCE is fetched and loaded again'
 	@echo '  CHUNK_ROWS=$(CHUNK_ROWS)  rows per chunk (1 to 100000000), used when a dataset is split'
 	@echo '  LOAD_JOBS=$(LOAD_JOBS)  connections (0 to 64) that load chunks while split still writes them;'
 	@echo '                0 loads them only after the split, one make job each'

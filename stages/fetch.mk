@@ -13,6 +13,12 @@
 # every chunk is in.
 # NOTE: a file:// or path source has no such check: refresh copies it
 # again and reloads it, changed or not.
+#
+# After each fetch, FILE.source records the SOURCE that the file came from.
+# When a later run's SOURCE differs, make fetches the dataset again, as
+# refresh would, and deletes FILE.meta first, so that the old source's
+# ETag cannot make fetch keep the old file. A download without FILE.source
+# is kept, because make cannot tell where it came from.
 
 .PHONY: refresh force-fetch
 refresh:
@@ -20,11 +26,25 @@ refresh:
 
 force-fetch:
 
+# The SOURCE of dataset $(1): $(SOURCE) with $(dataset) set to $(1), and a
+# plain path made absolute, so that two spellings of one path compare equal.
+source_of = $(foreach dataset,$(1),$(if $(findstring ://,$(SOURCE)),$(SOURCE),$(abspath $(SOURCE))))
+
 define fetch_rule
 $(WORK)/download/$(1).tsv.gz: dataset := $(1)
-$(WORK)/download/$(1).tsv.gz: $(if $(REFRESH),force-fetch) | $(FETCH)
+source_changed.$(1) :=
+ifneq ($$(wildcard $(WORK)/download/$(1).tsv.gz),)
+ifneq ($$(wildcard $(WORK)/download/$(1).tsv.gz.source),)
+ifneq ($$(file <$(WORK)/download/$(1).tsv.gz.source),$$(call source_of,$(1)))
+source_changed.$(1) := 1
+endif
+endif
+endif
+$(WORK)/download/$(1).tsv.gz: $$(if $(REFRESH)$$(source_changed.$(1)),force-fetch) | $(FETCH)
 	@mkdir -p $$(@D)
+	$$(if $$(source_changed.$(1)),@echo $$(call shell_quote,make: $(1): SOURCE changed from $$(file <$$@.source) to $$(call source_of,$(1)); fetching $$@ again and reloading $(1)); rm -f $$@.meta)
 	$(FETCH)$$(if $$(FETCH_OPTIONS), $$(FETCH_OPTIONS)) $$(call shell_quote,$$(SOURCE)) -o $$@
+	@printf '%s\n' $$(call shell_quote,$$(call source_of,$(1))) > $$@.source.part && mv -f $$@.source.part $$@.source
 endef
 
 $(foreach dataset_name,$(DATASETS),$(eval $(call fetch_rule,$(dataset_name))))

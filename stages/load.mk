@@ -22,6 +22,14 @@
 # A chunk whose bytes no longer match its manifest entry (a disk error, an
 # edit) is never loaded: load rejects it with status 65, and the recipe then
 # deletes the manifest, so that the next run splits the download again.
+#
+# The markers hold only for one database and table: the split rule records
+# them in $(WORK)/loaded/NAME/target (stages/markers.sh record), and before
+# each load `make` deletes the markers of a dataset whose record differs
+# from this run's target or whose table is missing from the database
+# (stages/markers.sh check), so that the dataset loads again.
+
+MARKERS_SH := stages/markers.sh
 
 # The table for a dataset: NAME.table if set (make name.basics.table=people),
 # otherwise the dataset name with '.' replaced by '_'.

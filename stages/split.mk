@@ -15,7 +15,7 @@
 # dies (as by SIGKILL), so that split is never cut off. LOAD_JOBS=0 turns the
 # early load off, leaving every chunk to the load stage. A new split makes the
 # markers of the previous one in $(WORK)/loaded/NAME void, so they are
-# deleted first.
+# deleted first, and the database and table of the new ones are recorded.
 #
 # split writes the chunks, then chunks.mk, then manifest.tsv, so the manifest
 # is the target. pipefail makes a failed inflate fail the rule even when split
@@ -31,11 +31,14 @@
 # reading (broken pipe) must not hide split's own error. 130 is a tool's
 # own exit after SIGINT, which it reports itself. When inflate finds the
 # gzip corrupt or truncated (65), the download is deleted, so that the next
-# make fetches it again instead of failing the same way. The pipe is echoed
-# without this handling, unless make -s.
+# make fetches it again instead of failing the same way. When split alone
+# rejects the input (65), as when its header is another dataset's, the
+# download is kept and make says what to check. split names its input after
+# the download in messages. The pipe is echoed without this handling,
+# unless make -s.
 early_load = $(filter-out 0,$(LOAD_JOBS))
 split_pipe = $(INFLATE) $< | $(SPLIT) --dataset $(dataset) --rows $(CHUNK_ROWS) --out $(WORK)/chunks/$(dataset) \
-  --rejects $(WORK)/rejects/$(dataset)/split.tsv$(if $(early_load), --list-chunks \
+  --rejects $(WORK)/rejects/$(dataset)/split.tsv --input-name $<$(if $(early_load), --list-chunks \
   | $(LOAD) --dataset $(dataset) --table $(call table_of,$(dataset)) --staging --quiet \
   --rejects $(WORK)/rejects/$(dataset)/load.tsv --jobs $(LOAD_JOBS) --manifest -$(if $(MAX_REJECTS), \
   --max-rejects $(MAX_REJECTS)))
@@ -52,8 +55,10 @@ split_status = statuses=("$${PIPESTATUS[@]}"); \
     exit $${statuses[0]}; \
   fi; \
   if ((statuses[0] == 65)); then \
-    rm -f $< $<.meta; \
+    rm -f $< $<.meta $<.source; \
     echo "make: removed the damaged download $<; run make again to fetch it again" >&2; \
+  elif ((statuses[0] == 0 && statuses[1] == 65)); then \
+    echo "make: $<: not a valid $(dataset) file; check SOURCE and DATASETS (a changed SOURCE is fetched again), or run make refresh if the file at SOURCE has been fixed" >&2; \
   fi; \
   exit $$((statuses[1] != 0 ? statuses[1] : statuses[0]))
 
@@ -62,6 +67,7 @@ $(WORK)/chunks/$(1)/manifest.tsv $(WORK)/loaded/$(1)/table.ok: dataset := $(1)
 $(WORK)/chunks/$(1)/manifest.tsv $(WORK)/loaded/$(1)/table.ok &: $(WORK)/download/$(1).tsv.gz | $(INFLATE) $(SPLIT) $(LOAD) $(DB_READY)
 	@mkdir -p $(WORK)/chunks/$(1) $(WORK)/rejects/$(1) $(WORK)/loaded/$(1)
 	@rm -f $(WORK)/rejects/$(1)/load.tsv $(WORK)/loaded/$(1)/*
+	@$$(MARKERS_SH) record $(WORK) $(1) $$(call table_of,$(1))
 	$$(create_staging)
 	$$(if $$(findstring s,$$(make_letter_flags)),,@echo '$$(split_pipe)')
 	@$$(split_pipe)$$(if $$(early_load), && $$(mark_loaded_chunks)) || { $$(split_status); }

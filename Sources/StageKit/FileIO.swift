@@ -4,14 +4,18 @@ import Glibc
 /// A readable file descriptor: an opened file or standard input.
 package final class FileInput {
   package let descriptor: Int32
-  /// The name used in messages: the path, or "stdin".
+  /// The name used in messages: the path, or `standardInputName`.
   package let name: String
   private let ownsDescriptor: Bool
 
   /// Opens `path` for reading; `nil` or "-" means standard input.
   ///
+  /// - Parameters:
+  ///   - path: The file to open, or `nil` or "-" for standard input.
+  ///   - standardInputName: The name that messages give standard input,
+  ///     such as the file that a pipe reads from.
   /// - Throws: `SystemError` when `open(2)` fails.
-  package init(path: String?) throws {
+  package init(path: String?, standardInputName: String = "stdin") throws {
     if let path, path != "-" {
       let fd = retryingOnInterrupt { open(path, O_RDONLY | O_CLOEXEC) }
       guard fd >= 0 else { throw SystemError("cannot open", path: path) }
@@ -20,7 +24,7 @@ package final class FileInput {
       ownsDescriptor = true
     } else {
       descriptor = STDIN_FILENO
-      name = "stdin"
+      name = standardInputName
       ownsDescriptor = false
     }
   }

@@ -8,10 +8,11 @@ let datasetNames = Dataset.all.map(\.name).joined(separator: ", ")
 let tool = Tool(
   name: "split",
   synopsis:
-    "split --dataset NAME [--rows N] (--out DIR [--list-chunks] | --stdout) [--rejects FILE] [FILE]",
+    "split --dataset NAME [--rows N] (--out DIR [--list-chunks] | --stdout) [--rejects FILE]"
+    + " [--input-name NAME] [FILE]",
   help: """
     usage: split --dataset NAME [--rows N] (--out DIR [--list-chunks] | --stdout)
-                 [--rejects FILE] [FILE]
+                 [--rejects FILE] [--input-name NAME] [FILE]
 
     Converts an IMDb dataset's TSV (FILE, or standard input) into PostgreSQL
     COPY text. The first line must be the dataset's header. Each row is
@@ -37,6 +38,8 @@ let tool = Tool(
                         end-of-data line \\., which load - requires
       --rejects FILE    write invalid rows to FILE (line, column, reason, row)
                         and go on; without it the first invalid row is an error
+      --input-name NAME name standard input NAME in messages (default stdin),
+                        such as the file that the pipe into split reads
       --progress        show progress on standard error (default when it is a terminal)
       --quiet           no progress and no summary
       -h, --help        show this help
@@ -60,7 +63,8 @@ let tool = Tool(
   options: [
     OptionSpec("--dataset", takesValue: true), OptionSpec("--rows", takesValue: true),
     OptionSpec("--out", takesValue: true), OptionSpec("--stdout"), OptionSpec("--list-chunks"),
-    OptionSpec("--rejects", takesValue: true), OptionSpec("--progress"), OptionSpec("--quiet"),
+    OptionSpec("--rejects", takesValue: true), OptionSpec("--input-name", takesValue: true),
+    OptionSpec("--progress"), OptionSpec("--quiet"),
   ]
 )
 
@@ -90,7 +94,14 @@ tool.run { arguments in
     throw UsageError("expected at most one input FILE, got \(arguments.positionals.count)")
   }
 
-  let input = try FileInput(path: arguments.positionals.first)
+  let inputName = arguments.value("--input-name")
+  if inputName != nil, let path = arguments.positionals.first, path != "-" {
+    throw UsageError("--input-name names standard input, but FILE '\(path)' is given")
+  }
+  let input = try FileInput(
+    path: arguments.positionals.first,
+    standardInputName: inputName ?? "stdin"
+  )
   let progress = ProgressLine(arguments: arguments)
   let started = Date()
   let splitter = TSVSplitter(

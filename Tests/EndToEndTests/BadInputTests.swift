@@ -9,8 +9,9 @@ import Testing
 /// as it is. `NAME.expected` starts with `dataset NAME`, `status N` (the
 /// failing tool's exit status that make reports, 0 when make succeeds)
 /// and any number of `message TEXT` lines that standard error must
-/// contain. Up to three sections follow, each a keyword line and then
-/// exact lines:
+/// contain, once `DOWNLOAD` in TEXT is replaced with the path of make's
+/// download of the input. Up to three sections follow, each a keyword
+/// line and then exact lines:
 ///
 /// - `table`: the table as COPY text, in key order. Without this section
 ///   the table must not exist.
@@ -121,7 +122,9 @@ struct BadInputTests {
       #expect(result.status != 0, context)
       #expect(result.standardError.contains("] Error \(expected.status)"), context)
     }
+    let download = "\(work)/work/download/\(expected.dataset).tsv.gz"
     for message in expected.messages {
+      let message = message.replacingOccurrences(of: "DOWNLOAD", with: download)
       #expect(result.standardError.contains(message), context)
     }
 

@@ -203,6 +203,13 @@ struct MainJobTests {
     where name != "table.ok" {
       try FileManager.default.removeItem(atPath: markers + "/" + name)
     }
+    // table.ok now marks the staging table in the retry database.
+    let record = try run(
+      ["stages/markers.sh", "record", setup.work, "name.basics", "name_basics"],
+      environment: retry.environment,
+      directory: Harness.projectRoot
+    )
+    #expect(record.status == 0, "\(record.transcript)")
     let chunk = setup.work + "/chunks/name.basics/000004.copy"
     let original = try Data(contentsOf: URL(fileURLWithPath: chunk))
     try FileManager.default.removeItem(atPath: chunk)

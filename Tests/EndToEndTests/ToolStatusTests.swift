@@ -59,6 +59,36 @@ struct ToolStatusTests {
     )
   }
 
+  @Test("split --input-name names standard input")
+  func splitInputName() throws {
+    let input = try Self.temporaryFile(Array("nconst\tname\n".utf8), name: "wrong.tsv")
+    let result = try run([
+      "sh", "-c", "exec \"$0\" --dataset title.ratings --stdout --input-name download.gz < \"$1\"",
+      Harness.tool("split"), input,
+    ])
+    #expect(result.status == 65)
+    #expect(
+      result.standardError.hasPrefix("split: download.gz: line 1: header does not match"),
+      "\(result.transcript)"
+    )
+  }
+
+  @Test("split --input-name with FILE exits 64")
+  func splitInputNameWithFile() throws {
+    let input = try Self.temporaryFile(
+      Array("tconst\taverageRating\tnumVotes\n".utf8),
+      name: "r.tsv"
+    )
+    let result = try run([
+      Harness.tool("split"), "--dataset", "title.ratings", "--stdout", "--input-name", "x", input,
+    ])
+    #expect(result.status == 64)
+    #expect(
+      result.standardError.hasPrefix("split: --input-name names standard input, but FILE"),
+      "\(result.transcript)"
+    )
+  }
+
   @Test("split bad row without rejects exits 65")
   func splitBadRow() throws {
     let (input, result) = try Self.runSplit(

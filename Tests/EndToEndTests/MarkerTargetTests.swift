@@ -1,0 +1,174 @@
+import Foundation
+import Testing
+
+/// make's markers in WORK/loaded/NAME against the database: they hold only
+/// for the database and table that they were written for.
+@Suite(.serialized, .enabled(if: Harness.isAvailable || Harness.isRequired))
+struct MarkerTargetTests {
+  /// A spool loaded once from the name.basics sample into `database`.
+  struct Setup {
+    let directory: String
+    let database: TestDatabase
+    var work: String { directory + "/work" }
+    var markers: String { work + "/loaded/name.basics" }
+
+    init() throws {
+      directory = try Harness.temporaryDirectory("markers")
+      database = try TestDatabase()
+      let first = try make(database: database)
+      guard first.status == 0 else { throw HarnessError("first make failed: \(first.transcript)") }
+    }
+
+    /// Runs make on this spool with `database` and `arguments`.
+    func make(
+      database: TestDatabase,
+      _ arguments: [String] = [],
+      environment: [String: String] = [:]
+    ) throws -> ProcessOutput {
+      try run(
+        [
+          "make", "--no-print-directory", "-C", Harness.projectRoot, "WORK=\(work)",
+          "SOURCE=\(Harness.fixtures)/name.basics.sample.tsv.gz",
+        ] + arguments,
+        environment: database.environment.merging(environment) { _, new in new }
+      )
+    }
+
+    func markerExists(_ name: String) -> Bool {
+      FileManager.default.fileExists(atPath: markers + "/" + name)
+    }
+  }
+
+  @Test("another database loads again")
+  func anotherDatabase() throws {
+    guard Harness.checkAvailable() else { return }
+    let setup = try Setup()
+    let other = try TestDatabase()
+
+    let result = try setup.make(database: other)
+    #expect(result.status == 0, "\(result.transcript)")
+    #expect(
+      result.standardOutput.contains(
+        "make: deleted the markers in \(setup.markers), because they were written for database "
+      ),
+      "\(result.transcript)"
+    )
+    #expect(try other.scalar("SELECT count(*) FROM name_basics") == "999")
+    #expect(try other.scalar("SELECT count(*) FROM stageload_ledger") == "1")
+    #expect(try setup.database.scalar("SELECT count(*) FROM name_basics") == "999")
+
+    // The markers now hold for the other database, so a rerun loads nothing.
+    let again = try setup.make(database: other)
+    #expect(again.status == 0, "\(again.transcript)")
+    #expect(!again.standardOutput.contains("deleted the markers"), "\(again.transcript)")
+    #expect(
+      again.standardOutput.contains("the one chunk of name.basics was already loaded"),
+      "\(again.transcript)"
+    )
+  }
+
+  @Test("another table name loads again")
+  func anotherTable() throws {
+    guard Harness.checkAvailable() else { return }
+    let setup = try Setup()
+
+    let result = try setup.make(database: setup.database, ["name.basics.table=people"])
+    #expect(result.status == 0, "\(result.transcript)")
+    #expect(
+      result.standardOutput.contains(
+        "because they were written for table name_basics, but this run uses people"
+      ),
+      "\(result.transcript)"
+    )
+    #expect(try setup.database.scalar("SELECT count(*) FROM people") == "999")
+    #expect(result.standardOutput.contains("table people: 999 rows"), "\(result.transcript)")
+  }
+
+  @Test("dropped table loads again")
+  func droppedTable() throws {
+    guard Harness.checkAvailable() else { return }
+    let setup = try Setup()
+    _ = try setup.database.query("DROP TABLE name_basics")
+
+    // make -n only prints what it would do.
+    let dryRun = try setup.make(database: setup.database, ["-n"])
+    #expect(dryRun.status == 0, "\(dryRun.transcript)")
+    #expect(
+      dryRun.standardOutput.contains("make -n: would delete the markers in \(setup.markers)"),
+      "\(dryRun.transcript)"
+    )
+    #expect(setup.markerExists("published.ok"))
+    #expect(setup.markerExists("000001.ok"))
+
+    let result = try setup.make(database: setup.database)
+    #expect(result.status == 0, "\(result.transcript)")
+    #expect(
+      result.standardOutput.contains(
+        "published.ok says table name_basics was published, but the database has no such table"
+      ),
+      "\(result.transcript)"
+    )
+    #expect(try setup.database.scalar("SELECT count(*) FROM name_basics") == "999")
+    #expect(try setup.database.scalar("SELECT count(*) FROM stageload_ledger") == "1")
+  }
+
+  @Test("dropped staging table loads again")
+  func droppedStagingTable() throws {
+    guard Harness.checkAvailable() else { return }
+    let setup = try Setup()
+    // As after a split whose staging table was dropped before the publish.
+    _ = try setup.database.query("DROP TABLE name_basics")
+    try FileManager.default.removeItem(atPath: setup.markers + "/published.ok")
+
+    let result = try setup.make(database: setup.database)
+    #expect(result.status == 0, "\(result.transcript)")
+    #expect(
+      result.standardOutput.contains(
+        "table.ok says name_basics__staging was created, but the database has neither it nor name_basics"
+      ),
+      "\(result.transcript)"
+    )
+    #expect(try setup.database.scalar("SELECT count(*) FROM name_basics") == "999")
+  }
+
+  @Test("unreachable database keeps the markers")
+  func unreachableDatabase() throws {
+    guard Harness.checkAvailable() else { return }
+    guard let socketDirectory = Harness.environment["PGHOST"], socketDirectory.hasPrefix("/")
+    else {
+      // The check needs a socket directory that the test can take away.
+      return
+    }
+    // make reaches the server through a link to its socket directory,
+    // which the test deletes to make the same target unreachable.
+    let link = try Harness.temporaryDirectory("socket-link") + "/socket"
+    try FileManager.default.createSymbolicLink(
+      atPath: link,
+      withDestinationPath: socketDirectory
+    )
+    let setup = try Setup()
+    let database = setup.database
+    let viaLink = ["PGHOST": link]
+    let linked = try setup.make(database: database, environment: viaLink)
+    #expect(linked.status == 0, "\(linked.transcript)")
+    _ = try database.query("DROP TABLE name_basics")
+
+    try FileManager.default.removeItem(atPath: link)
+    let unreachable = try setup.make(database: database, environment: viaLink)
+    #expect(
+      !unreachable.standardOutput.contains("deleted the markers"),
+      "\(unreachable.transcript)"
+    )
+    #expect(setup.markerExists("published.ok"))
+    #expect(setup.markerExists("000001.ok"))
+
+    try FileManager.default.createSymbolicLink(
+      atPath: link,
+      withDestinationPath: socketDirectory
+    )
+    let reachable = try setup.make(database: database, environment: viaLink)
+    #expect(reachable.status == 0, "\(reachable.transcript)")
+    #expect(reachable.standardOutput.contains("deleted the markers"), "\(reachable.transcript)")
+    #expect(try database.scalar("SELECT count(*) FROM name_basics") == "999")
+  }
+}
