@@ -134,7 +134,7 @@ struct ToolStatusTests {
       Harness.tool("split"), "--dataset", "title.ratings", "--stdout", "--rejects", rejects, input,
     ])
     #expect(result.status == 0, "\(result.transcript)")
-    #expect(result.standardOutput == "tt1\t5.0\t3\ntt3\t7.5\t10\n")
+    #expect(result.standardOutput == "tt1\t5.0\t3\ntt3\t7.5\t10\n\\.\n")
     #expect(
       result.standardError.hasPrefix(
         "split: title.ratings: 3 rows read, 2 written, 1 rejected"
