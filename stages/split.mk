@@ -33,7 +33,8 @@
 # gzip corrupt or truncated (65), the download is deleted, so that the next
 # make fetches it again instead of failing the same way. When split alone
 # rejects the input (65), as when its header is another dataset's, the
-# download is kept and make says what to check. split names its input after
+# download is kept and make says what to check; inflate then ends with 0,
+# or with 74 when split stopped reading before inflate had written all. split names its input after
 # the download in messages. The pipe is echoed without this handling,
 # unless make -s.
 early_load = $(filter-out 0,$(LOAD_JOBS))
@@ -57,7 +58,7 @@ split_status = statuses=("$${PIPESTATUS[@]}"); \
   if ((statuses[0] == 65)); then \
     rm -f $< $<.meta $<.source; \
     echo "make: removed the damaged download $<; run make again to fetch it again" >&2; \
-  elif ((statuses[0] == 0 && statuses[1] == 65)); then \
+  elif ((statuses[1] == 65 && (statuses[0] == 0 || statuses[0] == 74))); then \
     echo "make: $<: not a valid $(dataset) file; check SOURCE and DATASETS (a changed SOURCE is fetched again), or run make refresh if the file at SOURCE has been fixed" >&2; \
   fi; \
   exit $$((statuses[1] != 0 ? statuses[1] : statuses[0]))

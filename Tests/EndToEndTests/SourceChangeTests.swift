@@ -43,6 +43,32 @@ struct SourceChangeTests {
       + (1...count).map { "nm\($0)\t\(prefix) \($0)\t\\N\t\\N\tactor\ttt\($0)\n" }.joined()
   }
 
+  /// Checks the hint for a wrong file of several MiB.
+  ///
+  /// split stops at its header while inflate still writes, so inflate fails
+  /// with a broken pipe (74), and make must still say what to check.
+  @Test("wrong large SOURCE names what to check")
+  func wrongLargeSource() throws {
+    guard Harness.checkAvailable() else { return }
+    let setup = try Setup()
+    let wrong = try setup.gzip(Self.people(100_000, prefix: "Wrong"), name: "wrong.tsv")
+    let download = setup.work + "/download/title.ratings.tsv.gz"
+
+    let failed = try setup.make(["DATASETS=title.ratings", "SOURCE=\(wrong)"])
+    #expect(failed.status != 0, "\(failed.transcript)")
+    #expect(
+      failed.standardError.contains("inflate: stdout: write failed: Broken pipe"),
+      "\(failed.transcript)"
+    )
+    #expect(
+      failed.standardError.contains(
+        "make: \(download): not a valid title.ratings file; check SOURCE and DATASETS"
+      ),
+      "\(failed.transcript)"
+    )
+    #expect(FileManager.default.fileExists(atPath: download))
+  }
+
   @Test("wrong SOURCE, then the right one")
   func wrongThenRightSource() throws {
     guard Harness.checkAvailable() else { return }
