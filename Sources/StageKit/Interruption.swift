@@ -21,6 +21,8 @@ package enum Interruption {
   }
 
   private static let registry = Mutex(Registry())
+  /// Set once a stop signal has arrived, before the cleanups run.
+  private static let stopping = Atomic<Bool>(false)
 
   /// Blocks SIGINT and SIGTERM, ignores SIGPIPE and SIGXFSZ, and starts the
   /// waiting thread.
@@ -45,12 +47,25 @@ package enum Interruption {
       var received: Int32 = 0
       var signals = waitSet
       while sigwait(&signals, &received) != 0 {}
+      stopping.store(true, ordering: .sequentiallyConsistent)
       runCleanups()
       let message = "\(toolName): interrupted by \(received == SIGINT ? "SIGINT" : "SIGTERM")\n"
       _ = message.withCString { write(STDERR_FILENO, $0, strlen($0)) }
       _exit(ExitStatus.interrupted.rawValue)
     }
     waiter.start()
+  }
+
+  /// Waits for the exit with status 130 when a stop signal has arrived,
+  /// and returns at once otherwise.
+  ///
+  /// A cleanup such as cancelling a COPY makes the main thread fail with
+  /// the consequence ("canceling statement due to user request"). Calling
+  /// this before reporting an error keeps that consequence from being
+  /// reported, with its own exit status, in place of the interruption.
+  package static func waitIfStopping() {
+    guard stopping.load(ordering: .sequentiallyConsistent) else { return }
+    while true { pause() }
   }
 
   /// Registers `cleanup` to run if the process is interrupted.

@@ -57,6 +57,7 @@ package struct Tool: Sendable {
 
   /// Prints "NAME: message" to standard error and exits with `status`.
   package func fail(_ message: String, status: ExitStatus) -> Never {
+    Interruption.waitIfStopping()
     Terminal.printError("\(name): \(message)\n")
     exit(status.rawValue)
   }

@@ -21,7 +21,18 @@ struct LoadFaultTests {
   }
 
   /// Starts load on `chunk` and returns once its COPY runs on the server.
-  static func startCopy(chunk: String, database: TestDatabase) throws -> Process {
+  ///
+  /// - Parameters:
+  ///   - chunk: The chunk to load.
+  ///   - database: The database to load into.
+  ///   - standardError: Where load's standard error goes; nil discards it.
+  /// - Returns: The running load.
+  /// - Throws: `HarnessError` when the COPY does not start within 20 s.
+  static func startCopy(
+    chunk: String,
+    database: TestDatabase,
+    standardError: FileHandle? = nil
+  ) throws -> Process {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: Harness.tool("load"))
     process.arguments = ["--create", chunk]
@@ -29,7 +40,7 @@ struct LoadFaultTests {
     environment["PGDATABASE"] = database.name
     process.environment = environment
     process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
+    process.standardError = standardError ?? FileHandle.nullDevice
     try process.run()
 
     let deadline = Date().addingTimeInterval(20)
@@ -113,5 +124,72 @@ struct LoadFaultTests {
     #expect(try database.scalar("SELECT count(*) FROM name_basics") == "0")
 
     try Self.rerunAndCheckExactlyOnce(chunk, into: database)
+  }
+
+  /// Interrupts load while its COPY waits for a table lock.
+  ///
+  /// The cancelled COPY fails at once with "canceling statement due to
+  /// user request" (57014) on load's main thread. That failure must not be
+  /// reported, or change the exit status, in place of the interruption.
+  @Test("SIGINT during a waiting COPY reports only the interruption")
+  func interruptWhileWaiting() throws {
+    guard Harness.checkAvailable() else { return }
+    let database = try TestDatabase()
+    let directory = try Harness.temporaryDirectory("fault")
+    let chunk = try Self.writeLargeChunk(in: directory)
+    #expect(try database.runLoad(["--create"]).status == 0)
+
+    // Another session holds the table until it is stopped.
+    let locker = Process()
+    locker.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    locker.arguments = [
+      "psql", "-X", "-q", "-c", "BEGIN", "-c", "LOCK TABLE name_basics",
+      "-c", "SELECT pg_sleep(60)",
+    ]
+    var environment = Harness.environment
+    environment["PGDATABASE"] = database.name
+    locker.environment = environment
+    locker.standardOutput = FileHandle.nullDevice
+    locker.standardError = FileHandle.nullDevice
+    try locker.run()
+    // The test runner blocks SIGTERM, and its children inherit that, so
+    // the locking session is ended from the server side.
+    defer {
+      _ = try? database.scalar(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+          + "WHERE datname = current_database() AND query LIKE 'SELECT pg_sleep%'"
+      )
+      locker.waitUntilExit()
+    }
+
+    let errorPath = directory + "/stderr.txt"
+    FileManager.default.createFile(atPath: errorPath, contents: nil)
+    let errorFile = try FileHandle(forWritingTo: URL(fileURLWithPath: errorPath))
+    defer { try? errorFile.close() }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: Harness.tool("load"))
+    process.arguments = [chunk]
+    process.environment = environment
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = errorFile
+    try process.run()
+
+    let deadline = Date().addingTimeInterval(20)
+    var waiting = false
+    while !waiting && Date() < deadline {
+      waiting =
+        try database.scalar(
+          "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            + "AND query LIKE 'COPY %' AND wait_event_type = 'Lock'"
+        ) == "1"
+      if !waiting { usleep(20_000) }
+    }
+    #expect(waiting, "load's COPY did not wait for the lock within 20 s")
+    process.interrupt()
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 130)
+    #expect(
+      try String(contentsOfFile: errorPath, encoding: .utf8) == "load: interrupted by SIGINT\n"
+    )
   }
 }
