@@ -28,7 +28,8 @@ override DATASETS := $(ALL_DATASETS)
 endif
 # Expanded once per dataset, with $(dataset) set to the dataset's name. A
 # SOURCE without $(dataset) names one file, so it needs exactly one dataset.
-SOURCE ?= https://datasets.imdbws.com/$(dataset).tsv.gz
+IMDB_BASE_URL ?= https://datasets.imdbws.com
+SOURCE ?= $(IMDB_BASE_URL)/$(dataset).tsv.gz
 CHUNK_ROWS ?= 100000
 # Connections that load chunks during the split (load --jobs); 0 leaves
 # every chunk to the load stage, which loads them after the split.
@@ -171,7 +172,8 @@ endif
 # variables are removed: a make run by a test starts fresh, without this
 # make's settings and job server.
 test_env_unset := MAKEFLAGS MFLAGS MAKEOVERRIDES MAKELEVEL MAKE_TERMOUT MAKE_TERMERR \
-  DATASET DATASETS SOURCE CHUNK_ROWS LOAD_JOBS MAX_REJECTS FETCH_OPTIONS REFRESH WORK CHUNKS_OF
+  DATASET DATASETS SOURCE IMDB_BASE_URL CHUNK_ROWS LOAD_JOBS MAX_REJECTS FETCH_OPTIONS REFRESH WORK \
+  CHUNKS_OF
 
 test: build $(DB_READY)
 	env $(addprefix -u ,$(test_env_unset)) STAGELOAD_BIN=$(abspath $(BIN)) swift test
@@ -250,7 +252,9 @@ help:
 	@echo '      datasets to load, separated by spaces, or all for the seven datasets'
 	@echo '  SOURCE=$(value SOURCE)'
 	@echo '      download URL, file:// URL or path; $$(dataset) stands for the dataset name;'
-	@echo '      a dataset whose download came from another SOURCE is fetched and loaded again'
+	@echo '      a dataset whose download came from another SOURCE is fetched and loaded again;'
+	@echo "      without network: SOURCE='Tests/Fixtures/\$$(dataset).sample.tsv.gz'"
+	@echo '  IMDB_BASE_URL=$(IMDB_BASE_URL)  where the default SOURCE downloads from'
 	@echo '  CHUNK_ROWS=$(CHUNK_ROWS)  rows per chunk (1 to 100000000), used when a dataset is split'
 	@echo '  LOAD_JOBS=$(LOAD_JOBS)  connections (0 to 64) that load chunks while split still writes them;'
 	@echo '                0 loads them only after the split, one make job each'

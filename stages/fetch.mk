@@ -30,6 +30,16 @@ force-fetch:
 # plain path made absolute, so that two spellings of one path compare equal.
 source_of = $(foreach dataset,$(1),$(if $(findstring ://,$(SOURCE)),$(SOURCE),$(abspath $(SOURCE))))
 
+# With the default SOURCE, a fetch that cannot reach IMDb's site (69: unknown
+# host, 75: network failure after the retries) adds a line on loading the
+# excerpts bundled in Tests/Fixtures instead, which needs no network.
+fetch_command = $(FETCH)$(if $(FETCH_OPTIONS), $(FETCH_OPTIONS)) $(call shell_quote,$(SOURCE)) -o $@
+offline_hint = status=$$?; \
+  if ((status == 69 || status == 75)); then \
+    echo "make: $(IMDB_BASE_URL) is out of reach; without network, make SOURCE='Tests/Fixtures/\$$(dataset).sample.tsv.gz' loads the excerpts bundled with stageload" >&2; \
+  fi; \
+  exit $$status
+
 define fetch_rule
 $(WORK)/download/$(1).tsv.gz: dataset := $(1)
 source_changed.$(1) :=
@@ -43,7 +53,8 @@ endif
 $(WORK)/download/$(1).tsv.gz: $$(if $(REFRESH)$$(source_changed.$(1)),force-fetch) | $(FETCH)
 	@mkdir -p $$(@D)
 	$$(if $$(source_changed.$(1)),@echo $$(call shell_quote,make: $(1): SOURCE changed from $$(file <$$@.source) to $$(call source_of,$(1)); fetching $$@ again and reloading $(1)); rm -f $$@.meta)
-	$(FETCH)$$(if $$(FETCH_OPTIONS), $$(FETCH_OPTIONS)) $$(call shell_quote,$$(SOURCE)) -o $$@
+	$$(if $$(findstring s,$$(make_letter_flags)),,@echo $$(call shell_quote,$$(fetch_command)))
+	@$$(fetch_command)$$(if $$(filter file,$$(origin SOURCE)), || { $$(offline_hint); })
 	@printf '%s\n' $$(call shell_quote,$$(call source_of,$(1))) > $$@.source.part && mv -f $$@.source.part $$@.source
 endef
 
