@@ -139,7 +139,7 @@ struct LoadFaultTests {
     let chunk = try Self.writeLargeChunk(in: directory)
     #expect(try database.runLoad(["--create"]).status == 0)
 
-    // Another session holds the table until it is stopped.
+    // Another session locks the table until its backend is terminated.
     let locker = Process()
     locker.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     locker.arguments = [
