@@ -43,6 +43,14 @@ identifier_characters := a b c d e f g h i j k l m n o p q r s t u v w x y z \
 strip_identifier_characters = $(strip $(eval _rest := $(1))$(foreach c,$(identifier_characters),$(eval _rest := $(subst $(c),,$(_rest))))$(_rest))
 $(foreach dataset_name,$(DATASETS),$(if $(or $(filter-out 1,$(words $(call table_of,$(dataset_name)))),$(call strip_identifier_characters,$(call table_of,$(dataset_name)))),$(error invalid table name '$(call table_of,$(dataset_name))' for $(dataset_name); use letters, digits and underscores)))
 
+# Two datasets cannot share a table: both would load into TABLE__staging,
+# and each publish would replace the other's rows.
+empty :=
+space := $(empty) $(empty)
+list_with_commas = $(subst $(space),$(comma) ,$(strip $(1)))
+datasets_of_table = $(foreach dataset_name,$(sort $(DATASETS)),$(if $(filter $(1),$(call table_of,$(dataset_name))),$(dataset_name)))
+$(foreach table,$(sort $(foreach dataset_name,$(DATASETS),$(call table_of,$(dataset_name)))),$(if $(word 2,$(call datasets_of_table,$(table))),$(error DATASETS: table '$(table)' would receive several datasets ($(call list_with_commas,$(call datasets_of_table,$(table)))); give each dataset its own table with NAME.table)))
+
 define load_rules
 .PHONY: load-$(1)
 load-$(1): $(WORK)/chunks/$(1)/manifest.tsv $(WORK)/loaded/$(1)/table.ok
