@@ -90,8 +90,18 @@ chunk_markers := $(patsubst %,$(marker_dir)/%.ok,$($(CHUNKS_OF).chunks))
 load-chunks: $(marker_dir)/published.ok
 	@:
 
+publish = $(LOAD) --dataset $(CHUNKS_OF) --table $(call table_of,$(CHUNKS_OF)) --publish \
+  --rejects $(WORK)/rejects/$(CHUNKS_OF)/load.tsv
+
+# A failed publish leaves published.failed, as a failed chunk leaves its
+# .failed file, so that `make status` can tell a publish that a rerun may
+# finish from one that load refused because of the data (status 65).
 $(marker_dir)/published.ok: $(chunk_markers) | $(LOAD) $(DB_READY)
-	$(LOAD) --dataset $(CHUNKS_OF) --table $(call table_of,$(CHUNKS_OF)) --publish --rejects $(WORK)/rejects/$(CHUNKS_OF)/load.tsv
+	@rm -f $(@:.ok=.failed)
+	$(if $(findstring s,$(make_letter_flags)),,@echo '$(publish)')
+	@{ $(publish) 2>&1 1>&3 | tee $(@:.ok=.log) >&2; } 3>&1 || { status=$$?; \
+	  { echo "load exited with status $$status"; tail -n 1 $(@:.ok=.log); } > $(@:.ok=.failed); \
+	  exit $$status; }; rm -f $(@:.ok=.log)
 	@touch $@
 
 # Succeeds when the chunk $< has the SHA-256 that the manifest lists for it.

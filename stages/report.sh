@@ -32,8 +32,10 @@ die() {
 # Set the per-dataset counters from WORK/chunks/NAME/manifest.tsv and the
 # markers. failed_usage counts the failed chunks whose load exited with 64
 # (usage error). publish is published_now, published, waiting (every chunk
-# loaded but not published yet) or unpublished. Returns 1 if the dataset
-# has no manifest yet.
+# loaded but not published yet), failed (the last publish failed),
+# rejected (load rejected the publish because of the data, status 65, which
+# a rerun repeats) or unpublished. Returns 1 if the dataset has no manifest
+# yet.
 scan_dataset() {
   local name=$1 stamp=${2:-}
   local manifest=$work/chunks/$name/manifest.tsv
@@ -76,6 +78,20 @@ scan_dataset() {
     fi
   elif ((loaded == chunks)); then
     publish=waiting
+    # The publish recipe in stages/load.mk writes published.failed like a
+    # chunk's .failed file. A publish interrupted by the user (130) is only
+    # waiting.
+    local status_line
+    if [[ -e $markers/published.failed ]]; then
+      status_line=$(head -n 1 -- "$markers/published.failed")
+      if [[ $status_line != "load exited with status 130" ]]; then
+        publish=failed
+        last_error=$(tail -n 1 -- "$markers/published.failed")
+      fi
+      if [[ $status_line == "load exited with status 65" ]]; then
+        publish=rejected
+      fi
+    fi
   fi
 }
 
@@ -112,12 +128,14 @@ describe_failed() {
 }
 
 # Print whether the dataset's chunks are in its table: "published by this
-# run", "published", "waiting for publish" or "not published".
+# run", "published", "waiting for publish", "publish failed" or "not
+# published".
 describe_publish() {
   case $publish in
     published_now) echo "published by this run" ;;
     published) echo "published" ;;
     waiting) echo "waiting for publish" ;;
+    failed | rejected) echo "publish failed" ;;
     *) echo "not published" ;;
   esac
 }
@@ -148,8 +166,28 @@ advise() {
     echo "${indent}$name: $(plural "$failed_usage" chunk) failed with a usage error (exit status 64)," \
       "which running make again repeats; correct the setting that the error names first"
   fi
-  if [[ $publish == waiting ]]; then
-    echo "${indent}$name: every chunk is loaded, but not published yet; run make again to publish"
+  case $publish in
+    waiting) echo "${indent}$name: every chunk is loaded, but not published yet; run make again to publish" ;;
+    failed) echo "${indent}$name: every chunk is loaded, but the publish failed; run make again to publish" ;;
+    rejected)
+      echo "${indent}$name: not published because of the data, and running make again fails" \
+        "the same way; $(describe_rejects_files "$name"), then fix the file at SOURCE and run" \
+        "make refresh, or set SOURCE to a corrected file"
+      ;;
+  esac
+}
+
+# Print where the rows of dataset $1 that split or load rejected are listed,
+# or that none were, for the advice after a rejected publish.
+describe_rejects_files() {
+  local name=$1 file files=""
+  for file in "$work/rejects/$name/split.tsv" "$work/rejects/$name/load.tsv"; do
+    [[ -f $file ]] && (($(wc -l <"$file") > 1)) && files+=" and $file"
+  done
+  if [[ -n $files ]]; then
+    echo "see why each row was rejected in ${files# and }"
+  else
+    echo "no row was rejected, so the source has no rows"
   fi
 }
 
