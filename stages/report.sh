@@ -113,12 +113,31 @@ describe_rejects() {
   fi
 }
 
+# Print the line of a dataset without a manifest. The table may still
+# hold what an earlier download published, so with --query the line counts
+# its rows, and without it, as for `make status`, which needs no database,
+# it prints that the table keeps them when an earlier split recorded its
+# target.
 describe_missing() {
-  local name=$1
+  local query=0
+  if [[ $1 == --query ]]; then
+    query=1
+    shift
+  fi
+  local name=$1 table=$2 state rows
   if [[ -f $work/download/$name.tsv.gz ]]; then
-    echo "$name: downloaded, not split yet"
+    state="downloaded, not split yet"
   else
-    echo "$name: not downloaded yet"
+    state="not downloaded yet"
+  fi
+  if ((query)); then
+    rows=$(count_table_rows "$table")
+    [[ $rows =~ ^[0-9]+\ rows?$ ]] && rows+=", published from an earlier download"
+    echo "$name: $state; table $table: $rows"
+  elif [[ -f $work/loaded/$name/target ]]; then
+    echo "$name: $state; table $table keeps any rows published from an earlier download"
+  else
+    echo "$name: $state"
   fi
 }
 
@@ -215,7 +234,7 @@ cmd_status() {
   for pair in "$@"; do
     name=${pair%%=*}
     if ! scan_dataset "$name"; then
-      describe_missing "$name"
+      describe_missing "$name" "${pair#*=}"
       continue
     fi
     printf '%s: %s: %d loaded, %s%d pending, %s; %d of %s loaded; %s\n' \
@@ -238,7 +257,7 @@ cmd_summary() {
     table=${pair#*=}
     if ! scan_dataset "$name" "$stamp"; then
       printf '  '
-      describe_missing "$name"
+      describe_missing --query "$name" "$table"
       continue
     fi
     total_now=$((total_now + rows_now))
