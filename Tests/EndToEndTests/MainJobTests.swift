@@ -129,7 +129,7 @@ struct MainJobTests {
     let pipeline = [
       Harness.tool("fetch") + " \"$0\"", Harness.tool("inflate"),
       Harness.tool("split") + " --dataset name.basics --stdout",
-      Harness.tool("load") + " --table name_basics_2 --create -",
+      Harness.tool("load") + " --dataset name.basics --table name_basics_2 --create -",
     ].joined(separator: " | ")
     let result = try run(
       ["bash", "-o", "pipefail", "-c", pipeline, setup.source],
