@@ -51,10 +51,15 @@ list_with_commas = $(subst $(space),$(comma) ,$(strip $(1)))
 datasets_of_table = $(foreach dataset_name,$(sort $(DATASETS)),$(if $(filter $(1),$(call table_of,$(dataset_name))),$(dataset_name)))
 $(foreach table,$(sort $(foreach dataset_name,$(DATASETS),$(call table_of,$(dataset_name)))),$(if $(word 2,$(call datasets_of_table,$(table))),$(error DATASETS: table '$(table)' would receive several datasets ($(call list_with_commas,$(call datasets_of_table,$(table)))); give each dataset its own table with NAME.table)))
 
+# make -n only prints the fetch and the split, so the second make would find
+# them still to do and print them again; -o (--assume-old) makes it skip them.
+assume_split_done = $(if $(findstring n,$(make_letter_flags)),-o $(WORK)/chunks/$(1)/manifest.tsv \
+  -o $(WORK)/loaded/$(1)/table.ok)
+
 define load_rules
 .PHONY: load-$(1)
 load-$(1): $(WORK)/chunks/$(1)/manifest.tsv $(WORK)/loaded/$(1)/table.ok
-	+@$(MAKE) --no-print-directory CHUNKS_OF=$(1) REFRESH= load-chunks
+	+@$(MAKE) --no-print-directory CHUNKS_OF=$(1) REFRESH= $(call assume_split_done,$(1)) load-chunks
 endef
 
 $(foreach dataset_name,$(DATASETS),$(eval $(call load_rules,$(dataset_name))))
