@@ -43,10 +43,23 @@ identifier_characters := a b c d e f g h i j k l m n o p q r s t u v w x y z \
 strip_identifier_characters = $(strip $(eval _rest := $(1))$(foreach c,$(identifier_characters),$(eval _rest := $(subst $(c),,$(_rest))))$(_rest))
 $(foreach dataset_name,$(DATASETS),$(if $(or $(filter-out 1,$(words $(call table_of,$(dataset_name)))),$(call strip_identifier_characters,$(call table_of,$(dataset_name)))),$(error invalid table name '$(call table_of,$(dataset_name))' for $(dataset_name); use letters, digits and underscores)))
 
+# Two datasets cannot share a table: both would load into TABLE__staging,
+# and each publish would replace the other's rows.
+empty :=
+space := $(empty) $(empty)
+list_with_commas = $(subst $(space),$(comma) ,$(strip $(1)))
+datasets_of_table = $(foreach dataset_name,$(sort $(DATASETS)),$(if $(filter $(1),$(call table_of,$(dataset_name))),$(dataset_name)))
+$(foreach table,$(sort $(foreach dataset_name,$(DATASETS),$(call table_of,$(dataset_name)))),$(if $(word 2,$(call datasets_of_table,$(table))),$(error DATASETS: table '$(table)' would receive several datasets ($(call list_with_commas,$(call datasets_of_table,$(table)))); give each dataset its own table with NAME.table)))
+
+# make -n only prints the fetch and the split, so the second make would find
+# them still to do and print them again; -o (--assume-old) makes it skip them.
+assume_split_done = $(if $(findstring n,$(make_letter_flags)),-o $(WORK)/chunks/$(1)/manifest.tsv \
+  -o $(WORK)/loaded/$(1)/table.ok)
+
 define load_rules
 .PHONY: load-$(1)
 load-$(1): $(WORK)/chunks/$(1)/manifest.tsv $(WORK)/loaded/$(1)/table.ok
-	+@$(MAKE) --no-print-directory CHUNKS_OF=$(1) REFRESH= load-chunks
+	+@$(MAKE) --no-print-directory CHUNKS_OF=$(1) REFRESH= $(call assume_split_done,$(1)) load-chunks
 endef
 
 $(foreach dataset_name,$(DATASETS),$(eval $(call load_rules,$(dataset_name))))
@@ -82,8 +95,18 @@ chunk_markers := $(patsubst %,$(marker_dir)/%.ok,$($(CHUNKS_OF).chunks))
 load-chunks: $(marker_dir)/published.ok
 	@:
 
+publish = $(LOAD) --dataset $(CHUNKS_OF) --table $(call table_of,$(CHUNKS_OF)) --publish \
+  --rejects $(WORK)/rejects/$(CHUNKS_OF)/load.tsv
+
+# A failed publish leaves published.failed, as a failed chunk leaves its
+# .failed file, so that `make status` can tell a publish that a rerun may
+# finish from one that load refused because of the data (status 65).
 $(marker_dir)/published.ok: $(chunk_markers) | $(LOAD) $(DB_READY)
-	$(LOAD) --dataset $(CHUNKS_OF) --table $(call table_of,$(CHUNKS_OF)) --publish --rejects $(WORK)/rejects/$(CHUNKS_OF)/load.tsv
+	@rm -f $(@:.ok=.failed)
+	$(if $(findstring s,$(make_letter_flags)),,@echo '$(publish)')
+	@{ $(publish) 2>&1 1>&3 | tee $(@:.ok=.log) >&2; } 3>&1 || { status=$$?; \
+	  { echo "load exited with status $$status"; tail -n 1 $(@:.ok=.log); } > $(@:.ok=.failed); \
+	  exit $$status; }; rm -f $(@:.ok=.log)
 	@touch $@
 
 # Succeeds when the chunk $< has the SHA-256 that the manifest lists for it.

@@ -32,8 +32,10 @@ die() {
 # Set the per-dataset counters from WORK/chunks/NAME/manifest.tsv and the
 # markers. failed_usage counts the failed chunks whose load exited with 64
 # (usage error). publish is published_now, published, waiting (every chunk
-# loaded but not published yet) or unpublished. Returns 1 if the dataset
-# has no manifest yet.
+# loaded but not published yet), failed (the last publish failed),
+# rejected (load rejected the publish because of the data, status 65, which
+# a rerun repeats) or unpublished. Returns 1 if the dataset has no manifest
+# yet.
 scan_dataset() {
   local name=$1 stamp=${2:-}
   local manifest=$work/chunks/$name/manifest.tsv
@@ -76,6 +78,20 @@ scan_dataset() {
     fi
   elif ((loaded == chunks)); then
     publish=waiting
+    # The publish recipe in stages/load.mk writes published.failed like a
+    # chunk's .failed file. A publish interrupted by the user (130) is only
+    # waiting.
+    local status_line
+    if [[ -e $markers/published.failed ]]; then
+      status_line=$(head -n 1 -- "$markers/published.failed")
+      if [[ $status_line != "load exited with status 130" ]]; then
+        publish=failed
+        last_error=$(tail -n 1 -- "$markers/published.failed")
+      fi
+      if [[ $status_line == "load exited with status 65" ]]; then
+        publish=rejected
+      fi
+    fi
   fi
 }
 
@@ -97,12 +113,31 @@ describe_rejects() {
   fi
 }
 
+# Print the line of a dataset without a manifest. The table may still
+# hold what an earlier download published, so with --query the line counts
+# its rows, and without it, as for `make status`, which needs no database,
+# it prints that the table keeps them when an earlier split recorded its
+# target.
 describe_missing() {
-  local name=$1
+  local query=0
+  if [[ $1 == --query ]]; then
+    query=1
+    shift
+  fi
+  local name=$1 table=$2 state rows
   if [[ -f $work/download/$name.tsv.gz ]]; then
-    echo "$name: downloaded, not split yet"
+    state="downloaded, not split yet"
   else
-    echo "$name: not downloaded yet"
+    state="not downloaded yet"
+  fi
+  if ((query)); then
+    rows=$(count_table_rows "$table")
+    [[ $rows =~ ^[0-9]+\ rows?$ ]] && rows+=", published from an earlier download"
+    echo "$name: $state; table $table: $rows"
+  elif [[ -f $work/loaded/$name/target ]]; then
+    echo "$name: $state; table $table keeps any rows published from an earlier download"
+  else
+    echo "$name: $state"
   fi
 }
 
@@ -112,12 +147,14 @@ describe_failed() {
 }
 
 # Print whether the dataset's chunks are in its table: "published by this
-# run", "published", "waiting for publish" or "not published".
+# run", "published", "waiting for publish", "publish failed" or "not
+# published".
 describe_publish() {
   case $publish in
     published_now) echo "published by this run" ;;
     published) echo "published" ;;
     waiting) echo "waiting for publish" ;;
+    failed | rejected) echo "publish failed" ;;
     *) echo "not published" ;;
   esac
 }
@@ -148,8 +185,28 @@ advise() {
     echo "${indent}$name: $(plural "$failed_usage" chunk) failed with a usage error (exit status 64)," \
       "which running make again repeats; correct the setting that the error names first"
   fi
-  if [[ $publish == waiting ]]; then
-    echo "${indent}$name: every chunk is loaded, but not published yet; run make again to publish"
+  case $publish in
+    waiting) echo "${indent}$name: every chunk is loaded, but not published yet; run make again to publish" ;;
+    failed) echo "${indent}$name: every chunk is loaded, but the publish failed; run make again to publish" ;;
+    rejected)
+      echo "${indent}$name: not published because of the data, and running make again fails" \
+        "the same way; $(describe_rejects_files "$name"), then fix the file at SOURCE and run" \
+        "make refresh, or set SOURCE to a corrected file"
+      ;;
+  esac
+}
+
+# Print where the rows of dataset $1 that split or load rejected are listed,
+# or that none were, for the advice after a rejected publish.
+describe_rejects_files() {
+  local name=$1 file files=""
+  for file in "$work/rejects/$name/split.tsv" "$work/rejects/$name/load.tsv"; do
+    [[ -f $file ]] && (($(wc -l <"$file") > 1)) && files+=" and $file"
+  done
+  if [[ -n $files ]]; then
+    echo "see why each row was rejected in ${files# and }"
+  else
+    echo "no row was rejected, so the source has no rows"
   fi
 }
 
@@ -177,7 +234,7 @@ cmd_status() {
   for pair in "$@"; do
     name=${pair%%=*}
     if ! scan_dataset "$name"; then
-      describe_missing "$name"
+      describe_missing "$name" "${pair#*=}"
       continue
     fi
     printf '%s: %s: %d loaded, %s%d pending, %s; %d of %s loaded; %s\n' \
@@ -200,7 +257,7 @@ cmd_summary() {
     table=${pair#*=}
     if ! scan_dataset "$name" "$stamp"; then
       printf '  '
-      describe_missing "$name"
+      describe_missing --query "$name" "$table"
       continue
     fi
     total_now=$((total_now + rows_now))

@@ -31,7 +31,16 @@
 # reading (broken pipe) must not hide split's own error. 130 is a tool's
 # own exit after SIGINT, which it reports itself. When inflate finds the
 # gzip corrupt or truncated (65), the download is deleted, so that the next
-# make fetches it again instead of failing the same way. When split alone
+# make fetches it again instead of failing the same way.
+# A download that does not start with the gzip magic bytes 1f 8b came from
+# a wrong SOURCE, and fetching it again would fetch the same file. So the
+# rule checks those two bytes first and, when they differ, runs only
+# inflate, which names the problem, keeps the download, deletes the old
+# manifest and says to check SOURCE. split never runs, so it cannot add a
+# misleading "empty input" error.
+# NOTE: a gzip file damaged inside its first block makes inflate fail
+# before it writes a byte, and split then still reports empty input after
+# inflate's error. When split alone
 # rejects the input (65), as when its header is another dataset's, the
 # download is kept and make says what to check; inflate then ends with 0,
 # or with 74 when split stopped reading before inflate had written all. split names its input after
@@ -63,9 +72,18 @@ split_status = statuses=("$${PIPESTATUS[@]}"); \
   fi; \
   exit $$((statuses[1] != 0 ? statuses[1] : statuses[0]))
 
+not_gzip = [[ $$(head -c 2 $< | od -A n -t x1 | tr -d ' \n') != 1f8b ]]
+reject_not_gzip = if $(not_gzip); then \
+    rm -f $(WORK)/chunks/$(dataset)/manifest.tsv; \
+    $(INFLATE) --test $< || status=$$?; \
+    echo "make: $<: not a gzip file, so SOURCE names the wrong file; check SOURCE (a changed SOURCE is fetched again), or run make refresh if the file at SOURCE has been fixed" >&2; \
+    exit $${status:-65}; \
+  fi
+
 define split_rule
 $(WORK)/chunks/$(1)/manifest.tsv $(WORK)/loaded/$(1)/table.ok: dataset := $(1)
 $(WORK)/chunks/$(1)/manifest.tsv $(WORK)/loaded/$(1)/table.ok &: $(WORK)/download/$(1).tsv.gz | $(INFLATE) $(SPLIT) $(LOAD) $(DB_READY)
+	@$$(reject_not_gzip)
 	@mkdir -p $(WORK)/chunks/$(1) $(WORK)/rejects/$(1) $(WORK)/loaded/$(1)
 	@rm -f $(WORK)/rejects/$(1)/load.tsv $(WORK)/loaded/$(1)/*
 	@$$(MARKERS_SH) record $(WORK) $(1) $$(call table_of,$(1))

@@ -20,7 +20,7 @@ package enum InflateError: StageError, Equatable {
     case .empty(let path):
       return "\(path): empty input; expected gzip data"
     case .notGzip(let path):
-      return "\(path): not in gzip format"
+      return "\(path): not in gzip format: no gzip magic number (1f 8b) at byte 0"
     case .corrupt(let path, let offset, let detail):
       return "\(path): corrupt gzip data near byte \(offset): \(detail); download the file again"
     case .truncated(let path, let offset):

@@ -40,8 +40,9 @@ let tool = Tool(
                       directory) when it is one, else the dataset that
                       stageload_ledger records for the chunks already in
                       --table (TABLE__staging with --staging), else
-                      name.basics; with --publish, the dataset recorded for
-                      the chunks of TABLE__staging. One of:
+                      name.basics; required with - unless the ledger names
+                      it; with --publish, the dataset recorded for the
+                      chunks of TABLE__staging. One of:
                       \(datasetNames)
       --table NAME    the target table (default: the dataset with '.' as '_',
                       such as name_basics); quoted, so any name is safe
@@ -86,7 +87,8 @@ let tool = Tool(
       load --dataset name.basics --staging --create
       load --dataset name.basics --staging work/chunks/name.basics/*.copy
       load --dataset name.basics --publish
-      set -o pipefail; split --dataset name.basics --stdout name.basics.tsv | load --create -
+      set -o pipefail; split --dataset name.basics --stdout name.basics.tsv \\
+        | load --dataset name.basics --create -
       split --dataset name.basics --out chunks --list-chunks name.basics.tsv \\
         | load --dataset name.basics --create --jobs 2 --manifest -
     """,
@@ -112,6 +114,9 @@ func namedDataset(_ arguments: Arguments) throws -> Dataset? {
 /// `firstChunk`, else by the ledger's rows for the table that --table
 /// names, else name.basics.
 ///
+/// Standard input has no directory, and a guessed dataset would create a
+/// table of the wrong shape, so for `-` the guess is a usage error.
+///
 /// `firstChunk` is the first chunk named on the command line, the first
 /// chunk that a standard-input manifest lists, or, for a manifest file, the
 /// manifest itself, whose chunks sit beside it. The ledger is read from
@@ -128,6 +133,11 @@ func chooseDataset(_ arguments: Arguments, firstChunk: String?) throws -> Datase
     let target = arguments.has("--staging") ? Publisher.stagingName(of: table) : table
     let connection = try Connection.fromEnvironment()
     if let dataset = try Ledger.dataset(of: target, connection: connection) { return dataset }
+  }
+  if firstChunk == "-" {
+    throw UsageError(
+      "standard input does not name its dataset; pass --dataset, one of \(datasetNames)"
+    )
   }
   return Dataset.nameBasics
 }

@@ -8,11 +8,13 @@ struct DatasetsSettingTests {
     "name.basics title.basics title.akas title.crew title.episode title.principals title.ratings"
 
   /// Runs `make -n` with `datasets` and returns its result.
-  static func dryRun(datasets: String) throws -> ProcessOutput {
-    try run([
-      "make", "--no-print-directory", "-n", "-C", Harness.projectRoot,
-      "DATASETS=\(datasets)", "WORK=\(try Harness.temporaryDirectory("datasets"))/work",
-    ])
+  static func dryRun(datasets: String, settings: [String] = []) throws -> ProcessOutput {
+    try run(
+      [
+        "make", "--no-print-directory", "-n", "-C", Harness.projectRoot,
+        "DATASETS=\(datasets)", "WORK=\(try Harness.temporaryDirectory("datasets"))/work",
+      ] + settings
+    )
   }
 
   @Test(
@@ -44,5 +46,34 @@ struct DatasetsSettingTests {
       ),
       "\(result.transcript)"
     )
+  }
+
+  @Test(
+    "shared table is rejected",
+    arguments: [
+      (["title.crew.table=tt", "title.ratings.table=tt"], "tt"),
+      (["title.crew.table=title_ratings"], "title_ratings"),
+    ]
+  )
+  func sharedTable(settings: [String], table: String) throws {
+    let result = try Self.dryRun(datasets: "title.crew title.ratings", settings: settings)
+    #expect(result.status == 2)
+    #expect(
+      result.standardError.contains(
+        "*** DATASETS: table '\(table)' would receive several datasets "
+          + "(title.crew, title.ratings); give each dataset its own table with NAME.table."
+      ),
+      "\(result.transcript)"
+    )
+    #expect(!result.standardOutput.contains("fetch"), "\(result.transcript)")
+  }
+
+  @Test("own tables are accepted")
+  func ownTables() throws {
+    let result = try Self.dryRun(
+      datasets: "title.crew title.ratings",
+      settings: ["title.crew.table=crew", "title.ratings.table=title_crew"]
+    )
+    #expect(result.status == 0, "\(result.transcript)")
   }
 }

@@ -129,7 +129,7 @@ struct MainJobTests {
     let pipeline = [
       Harness.tool("fetch") + " \"$0\"", Harness.tool("inflate"),
       Harness.tool("split") + " --dataset name.basics --stdout",
-      Harness.tool("load") + " --table name_basics_2 --create -",
+      Harness.tool("load") + " --dataset name.basics --table name_basics_2 --create -",
     ].joined(separator: " | ")
     let result = try run(
       ["bash", "-o", "pipefail", "-c", pipeline, setup.source],
@@ -267,5 +267,52 @@ struct MainJobTests {
     let fixed = try setup.make()
     #expect(fixed.status == 0, "\(fixed.transcript)")
     #expect(try setup.database.scalar("SELECT count(*) FROM name_basics") == "999")
+  }
+
+  @Test("download that is not gzip")
+  func downloadNotGzip() throws {
+    guard Harness.checkAvailable() else { return }
+    let setup = try Setup()
+    let loaded = try setup.make()
+    #expect(loaded.status == 0, "\(loaded.transcript)")
+    let download = setup.work + "/download/name.basics.tsv.gz"
+
+    // A SOURCE that names the plain TSV fails the same way on every run.
+    for run in 1...2 {
+      let result = try setup.make(["SOURCE=\(MainJobTests.sample)"])
+      let context = Comment(rawValue: "run \(run): \(result.transcript)")
+      #expect(result.status != 0, context)
+      #expect(
+        result.standardError.contains(
+          "inflate: \(download): not in gzip format: no gzip magic number (1f 8b) at byte 0\n"
+        ),
+        context
+      )
+      #expect(
+        result.standardError.contains(
+          "make: \(download): not a gzip file, so SOURCE names the wrong file; check SOURCE"
+        ),
+        context
+      )
+      #expect(!result.standardError.contains("split:"), context)
+      #expect(!result.standardError.contains("removed the damaged download"), context)
+      #expect(
+        result.standardOutput.contains(
+          "  name.basics: downloaded, not split yet; table name_basics: 999 rows, "
+            + "published from an earlier download\n"
+        ),
+        context
+      )
+      #expect(FileManager.default.fileExists(atPath: download), context)
+    }
+    #expect(try setup.database.scalar("SELECT count(*) FROM name_basics") == "999")
+
+    let status = try setup.make(["status"])
+    #expect(
+      status.standardOutput
+        == "name.basics: downloaded, not split yet; table name_basics keeps any rows "
+        + "published from an earlier download\n",
+      "\(status.transcript)"
+    )
   }
 }

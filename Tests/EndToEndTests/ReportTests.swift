@@ -84,6 +84,87 @@ struct ReportTests {
     #expect(!again.standardOutput.contains("Nothing to be done"), "\(again.transcript)")
   }
 
+  @Test("advice after a rejected publish")
+  func rejectedPublishAdvice() throws {
+    guard Harness.checkAvailable() else { return }
+    let setup = try MainJobTests.Setup()
+    // split rejects both rows, so the staging table stays empty and load
+    // does not publish it (status 65).
+    let header = "tconst\taverageRating\tnumVotes\n"
+    let source = setup.directory + "/bad.tsv.gz"
+    let gzip = try run([
+      "sh", "-c", "printf '%s' \"$0\" | gzip -n > \"$1\"",
+      header + "tt1\tabc\t5\n\t5.0\t3\n", source,
+    ])
+    #expect(gzip.status == 0, "\(gzip.transcript)")
+    let rejects = setup.work + "/rejects/title.ratings/split.tsv"
+    let advice =
+      "  title.ratings: not published because of the data, and running make again fails the "
+      + "same way; see why each row was rejected in \(rejects), then fix the file at SOURCE and "
+      + "run make refresh, or set SOURCE to a corrected file\n"
+
+    for run in 1...2 {
+      let result = try setup.make(["DATASETS=title.ratings", "SOURCE=\(source)"])
+      #expect(result.status != 0, "run \(run): \(result.transcript)")
+      #expect(result.standardOutput.contains(advice), "run \(run): \(result.transcript)")
+      #expect(
+        !result.standardOutput.contains("run make again"),
+        "run \(run): \(result.transcript)"
+      )
+    }
+
+    let status = try setup.make(["DATASETS=title.ratings", "status"])
+    #expect(
+      status.standardOutput.hasPrefix(
+        "title.ratings: 0 chunks: 0 loaded, 0 pending, publish failed; 0 of 0 rows loaded; "
+          + "2 rejected (split 2)\n"
+      ),
+      "\(status.transcript)"
+    )
+    #expect(
+      status.standardOutput.contains(
+        "title.ratings: last error: load: title_ratings: not published, because "
+          + "title_ratings__staging has no rows"
+      ),
+      "\(status.transcript)"
+    )
+    #expect(status.standardOutput.contains(advice.dropFirst(2)), "\(status.transcript)")
+  }
+
+  @Test("advice after a failed publish")
+  func failedPublishAdvice() throws {
+    guard Harness.checkAvailable() else { return }
+    let setup = try MainJobTests.Setup()
+    let lost = try Self.loadStub(
+      #"*" --publish "*) echo "load: name_basics: lost the connection" >&2; exit 75 ;;"#
+    )
+    let result = try setup.make(["CHUNK_ROWS=500", "STAGELOAD_BIN=\(lost)"])
+    #expect(result.status != 0, "\(result.transcript)")
+    #expect(
+      result.standardOutput.contains(
+        "  name.basics: every chunk is loaded, but the publish failed; run make again to publish\n"
+      ),
+      "\(result.transcript)"
+    )
+    #expect(
+      result.standardOutput.contains(
+        "  name.basics: last error: load: name_basics: lost the connection\n"
+      ),
+      "\(result.transcript)"
+    )
+
+    let published = try setup.make(["CHUNK_ROWS=500"])
+    #expect(published.status == 0, "\(published.transcript)")
+    let status = try setup.make(["status"])
+    #expect(
+      status.standardOutput.hasPrefix(
+        "name.basics: 2 chunks: 2 loaded, 0 pending, published; 999 of 999 rows loaded"
+      ),
+      "\(status.transcript)"
+    )
+    #expect(!status.standardOutput.contains("last error"), "\(status.transcript)")
+  }
+
   @Test("advice after a usage error")
   func usageErrorAdvice() throws {
     guard Harness.checkAvailable() else { return }

@@ -149,4 +149,22 @@ struct SourceChangeTests {
     #expect(back.status == 0, "\(back.transcript)")
     #expect(try setup.database.scalar(names) == "Served 1,Served 2,Served 3,Served 4,Served 5")
   }
+
+  @Test("dry run prints a changed SOURCE's steps once")
+  func dryRunPrintsStepsOnce() throws {
+    guard Harness.checkAvailable() else { return }
+    let setup = try Setup()
+    let first = try setup.gzip(Self.people(3, prefix: "First"), name: "first.tsv")
+    let second = try setup.gzip(Self.people(4, prefix: "Second"), name: "second.tsv")
+    let loaded = try setup.make(["SOURCE=\(first)"])
+    #expect(loaded.status == 0, "\(loaded.transcript)")
+
+    let dryRun = try setup.make(["-n", "SOURCE=\(second)"])
+    #expect(dryRun.status == 0, "\(dryRun.transcript)")
+    let lines = dryRun.standardOutput.split(separator: "\n")
+    let fetches = lines.filter { $0.contains("/fetch '\(second)'") }
+    let splits = lines.filter { $0.hasPrefix("echo '") && $0.contains("/split --dataset") }
+    #expect(fetches.count == 1, "\(dryRun.transcript)")
+    #expect(splits.count == 1, "\(dryRun.transcript)")
+  }
 }

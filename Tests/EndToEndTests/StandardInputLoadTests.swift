@@ -71,12 +71,15 @@ struct StandardInputLoadTests {
     try run([Harness.tool("split"), "--dataset", "name.basics", "--stdout", "--quiet", input])
   }
 
-  /// Runs `load --create -` with standard input from `path`.
+  /// Runs `load --dataset name.basics --create -` with standard input from `path`.
   static func loadStandardInput(from path: String, into database: TestDatabase) throws
     -> ProcessOutput
   {
     try run(
-      ["bash", "-c", "\"$0\" --create - < \"$1\"", Harness.tool("load"), path],
+      [
+        "bash", "-c", "\"$0\" --dataset name.basics --create - < \"$1\"", Harness.tool("load"),
+        path,
+      ],
       environment: database.environment
     )
   }
@@ -173,7 +176,7 @@ struct StandardInputLoadTests {
 
     let database = try TestDatabase()
     let (statuses, output) = try Self.runPipe(
-      "\"$0\" --dataset name.basics --stdout --quiet \"$1\" | \"$2\" --create -",
+      "\"$0\" --dataset name.basics --stdout --quiet \"$1\" | \"$2\" --dataset name.basics --create -",
       arguments: [Harness.tool("split"), input, Harness.tool("load")],
       database: database
     )
@@ -194,7 +197,7 @@ struct StandardInputLoadTests {
 
     let database = try TestDatabase()
     let (statuses, output) = try Self.runPipe(
-      "\"$0\" \"$1\" | \"$2\" --dataset name.basics --stdout --quiet | \"$3\" --create -",
+      "\"$0\" \"$1\" | \"$2\" --dataset name.basics --stdout --quiet | \"$3\" --dataset name.basics --create -",
       arguments: [Harness.tool("inflate"), gzip, Harness.tool("split"), Harness.tool("load")],
       database: database
     )
@@ -202,5 +205,49 @@ struct StandardInputLoadTests {
     #expect(output.standardError.contains("truncated gzip stream"), "\(output.transcript)")
     #expect(output.standardError.contains(Self.missingMessage + "\n"), "\(output.transcript)")
     #expect(try database.scalar("SELECT count(*) FROM name_basics") == "0")
+  }
+
+  @Test("standard input without dataset is rejected")
+  func standardInputWithoutDataset() throws {
+    guard Harness.checkAvailable() else { return }
+    let ratings = Harness.fixtures + "/title.ratings.sample.tsv"
+    let database = try TestDatabase()
+    let (statuses, output) = try Self.runPipe(
+      "\"$0\" --dataset title.ratings --stdout --quiet \"$1\" | \"$2\" --table x --create -",
+      arguments: [Harness.tool("split"), ratings, Harness.tool("load")],
+      database: database
+    )
+    #expect(statuses.last == "64", "\(output.transcript)")
+    #expect(
+      output.standardError.contains(
+        "load: standard input does not name its dataset; pass --dataset, one of name.basics, "
+      ),
+      "\(output.transcript)"
+    )
+    #expect(try database.scalar("SELECT to_regclass('x') IS NULL") == "t")
+  }
+
+  @Test("ledger names the dataset of standard input")
+  func ledgerNamesStandardInputDataset() throws {
+    guard Harness.checkAvailable() else { return }
+    let ratings = Harness.fixtures + "/title.ratings.sample.tsv"
+    let database = try TestDatabase()
+    let (first, created) = try Self.runPipe(
+      "\"$0\" --dataset title.ratings --stdout --quiet \"$1\" "
+        + "| \"$2\" --dataset title.ratings --table x --create -",
+      arguments: [Harness.tool("split"), ratings, Harness.tool("load")],
+      database: database
+    )
+    #expect(first == ["0", "0"], "\(created.transcript)")
+    let rows = try database.scalar("SELECT count(*) FROM x")
+
+    // The ledger records title.ratings for x, so a second stream needs no --dataset.
+    let (second, appended) = try Self.runPipe(
+      "\"$0\" --dataset title.ratings --stdout --quiet \"$1\" | \"$2\" --table x -",
+      arguments: [Harness.tool("split"), ratings, Harness.tool("load")],
+      database: database
+    )
+    #expect(second == ["0", "0"], "\(appended.transcript)")
+    #expect(try database.scalar("SELECT count(*) FROM x") == rows)
   }
 }

@@ -110,6 +110,14 @@ func gunzip(_ bytes: [UInt8], readSize: Int = 7) throws -> [UInt8] {
     }
   }
 
+  @Test("not gzip message names byte 0")
+  func notGzipMessage() {
+    #expect(
+      InflateError.notGzip(path: "test.gz").description
+        == "test.gz: not in gzip format: no gzip magic number (1f 8b) at byte 0"
+    )
+  }
+
   @Test("empty input is an error")
   func emptyInput() {
     #expect(throws: InflateError.empty(path: "test.gz")) {
