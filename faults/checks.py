@@ -193,7 +193,8 @@ def _read_manifest(round):
 
 def _check_ledger(round):
     """The ledger must list exactly the chunks that have a marker, with the
-    manifest's SHA-256 and every row loaded or rejected."""
+    manifest's SHA-256 and every row loaded or rejected. The publish moved
+    them from the staging table's name to the table's."""
     problems = []
     manifest = _read_manifest(round)
     markers = os.path.join(round.work, "loaded", DATASET)
@@ -210,7 +211,7 @@ def _check_ledger(round):
 
     rows = round.database.query(
         "SELECT chunk, sha256, rows, rejected FROM stageload_ledger "
-        "WHERE table_name = '%s' ORDER BY chunk" % STAGING)
+        "WHERE table_name = '%s' ORDER BY chunk" % TABLE)
     ledger = {}
     for row in rows:
         chunk, sha256, loaded, rejected = row.split("|")
@@ -225,7 +226,7 @@ def _check_ledger(round):
             problems.append("ledger has %s as %s, manifest as %s"
                             % (chunk, ledger[chunk], manifest[chunk]))
     others = round.database.scalar(
-        "SELECT count(*) FROM stageload_ledger WHERE table_name <> '%s'" % STAGING)
+        "SELECT count(*) FROM stageload_ledger WHERE table_name <> '%s'" % TABLE)
     if others != "0":
         problems.append("%s ledger rows for other tables" % others)
     return problems

@@ -13,12 +13,16 @@
 #   - the recorded target differs from this run's, or none is recorded;
 #   - published.ok exists but the table does not;
 #   - table.ok exists without published.ok, but neither the staging table
-#     nor the table exists. (A staging table that is gone while the table
-#     exists is what a publish leaves when make stops before it writes
-#     published.ok, and the publish step handles that.)
+#     nor the table exists;
+#   - table.ok exists without published.ok, and the staging table is gone
+#     although the ledger still lists chunks for it, so it was dropped
+#     before they were published. (Publish moves those ledger rows to the
+#     table, so a staging table that is gone without them is what a publish
+#     leaves when make stops before it writes published.ok, and the publish
+#     step then only confirms it.)
 # A reload is safe, because load --create empties the staging table and
 # deletes its rows in the ledger. The record is compared without a
-# connection. When the database cannot be reached for the other two
+# connection. When the database cannot be reached for the other
 # checks, check changes nothing, and the load stage reports the connection
 # error if it has anything to load. With --dry-run, for make -n, it only
 # prints what it would delete.
@@ -52,6 +56,20 @@ tables_exist() {
   "$db_sh" psql -X -q -A -t -v ON_ERROR_STOP=1 -c \
     "SELECT to_regclass('\"$table\"') IS NOT NULL, to_regclass('\"$staging\"') IS NOT NULL" \
     2>/dev/null
+}
+
+# Print "t" when stageload_ledger lists chunks for TABLE__staging, else "f".
+# Fails when psql cannot connect or the query fails.
+staging_chunks_listed() {
+  local staging=${1}__staging
+  "$db_sh" psql -X -q -A -t -v ON_ERROR_STOP=1 2>/dev/null <<SQL
+SELECT to_regclass('stageload_ledger') IS NOT NULL AS has_ledger \gset
+\if :has_ledger
+SELECT EXISTS (SELECT FROM stageload_ledger WHERE table_name = '$staging');
+\else
+SELECT false;
+\endif
+SQL
 }
 
 # Print the value of KEY in a target record.
@@ -92,6 +110,12 @@ reason_to_delete() {
     echo "published.ok says table $table was published, but the database has no such table"
   elif [[ -e $dir/table.ok && ! -e $dir/published.ok && $exists == "f|f" ]]; then
     echo "table.ok says ${table}__staging was created, but the database has neither it nor $table"
+  elif [[ -e $dir/table.ok && ! -e $dir/published.ok && ${exists#*|} == f ]]; then
+    local listed
+    listed=$(staging_chunks_listed "$table") || return 2
+    if [[ $listed == t ]]; then
+      echo "stageload_ledger lists chunks loaded into ${table}__staging, but that table is gone, so they were never published"
+    fi
   fi
 }
 

@@ -23,6 +23,9 @@ package enum LoadError: StageError {
   /// Neither the table nor its staging table exists, so there is nothing
   /// to publish.
   case noStagingTable(table: String, staging: String)
+  /// The staging table is missing, but the ledger lists `chunks` chunks
+  /// loaded into it, so it was dropped or lost before it was published.
+  case stagingTableLost(table: String, staging: String, chunks: Int)
   /// No --dataset was given, and the ledger cannot name the dataset of
   /// `table`, because it lists no chunk of it, chunks of several datasets
   /// (`ledgerNames`) or a dataset that load does not know.
@@ -40,7 +43,7 @@ package enum LoadError: StageError {
     case .server(_, let sqlState, _, _): Self.exitStatus(forSQLState: sqlState)
     case .chunk(let error): error.exitStatus
     case .chunkMismatch, .tooManyRejects, .everyRowRejected, .emptyStagingTable: .dataError
-    case .noStagingTable: .noInput
+    case .noStagingTable, .stagingTableLost: .noInput
     case .unknownDataset(_, let ledgerNames): ledgerNames.isEmpty ? .usage : .dataError
     case .endOfDataMissing, .dataAfterEndOfData: .dataError
     }
@@ -79,6 +82,12 @@ package enum LoadError: StageError {
     case .noStagingTable(let table, let staging):
       return "\(table): nothing to publish, because neither \(table) nor \(staging) "
         + "exists; load chunks with --staging first"
+    case .stagingTableLost(let table, let staging, let chunks):
+      let (lost, them) = chunks == 1 ? ("that chunk was", "it") : ("those chunks were", "them")
+      return "\(table): \(staging) is missing, but \(TableSchema.ledgerName) lists "
+        + "\(Measure.count(chunks, "chunk")) loaded into it, so \(staging) was dropped or lost "
+        + "and \(lost) never published; \(table) was left as it was; "
+        + "run make to load \(them) again"
     case .unknownDataset(let table, let ledgerNames):
       if ledgerNames.isEmpty {
         return "\(table): the dataset is unknown, because \(TableSchema.ledgerName) lists "

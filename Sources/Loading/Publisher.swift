@@ -5,8 +5,11 @@ import StageKit
 ///
 /// In one transaction it builds the primary key on the staging table, then
 /// renames the old table away, renames the staging table into its place
-/// and drops the old one. Readers of the table see the old or the new
-/// version, never a mix, and wait only for the renames, not for the key.
+/// and drops the old one. The same transaction deletes the ledger rows of
+/// the old table and moves those of the staging table to the table, so the
+/// ledger lists the chunks of the table that is there. Readers of the table
+/// see the old or the new version, never a mix, and wait only for the
+/// renames, not for the key.
 /// When rows share a key, all but one are deleted first and reported as
 /// rejected, so that the key can be built. They go to the rejects file
 /// before the commit, as the rows of chunk `publish` (see `RejectsFile`).
@@ -16,8 +19,9 @@ package struct Publisher {
     /// The staging table is now the table, with `rows` rows and a primary
     /// key on the columns `key`.
     case published(rows: Int, key: [String], duplicates: [RejectedRow])
-    /// The table exists but its staging table does not, because an earlier
-    /// run published it already.
+    /// The table exists but its staging table does not, and the ledger
+    /// lists no chunk for the staging table, because an earlier run
+    /// published it already.
     case nothingToPublish
   }
 
@@ -64,15 +68,24 @@ package struct Publisher {
   /// row was rejected cannot empty a loaded table.
   ///
   /// - Returns: The published row count and the rows deleted as duplicate
-  ///   keys, or `.nothingToPublish` when only the table exists.
-  /// - Throws: `LoadError.noStagingTable` when neither table exists,
-  ///   `LoadError.emptyStagingTable` when the staging table has no rows, and
+  ///   keys, or `.nothingToPublish` when only the table exists and the
+  ///   ledger lists no chunk for the staging table.
+  /// - Throws: `LoadError.stagingTableLost` when the staging table is
+  ///   missing but the ledger lists chunks for it, `LoadError.noStagingTable`
+  ///   when neither table exists, `LoadError.emptyStagingTable` when the
+  ///   staging table has no rows, and
   ///   `LoadError.unknownDataset` when no dataset was given and the ledger
   ///   cannot name one, and other `LoadError`s from the server. The old
   ///   table stays as it was.
   package func publish() throws -> Outcome {
     let staging = TableSchema.stagingName(of: tableName)
     guard try exists(staging) else {
+      // Publish moves the staging table's ledger rows, so rows left under
+      // its name describe chunks whose staging table was dropped unpublished.
+      let lostChunks = try Ledger.chunkCount(of: staging, connection: connection)
+      guard lostChunks == 0 else {
+        throw LoadError.stagingTableLost(table: tableName, staging: staging, chunks: lostChunks)
+      }
       guard try exists(tableName) else {
         throw LoadError.noStagingTable(table: tableName, staging: staging)
       }
@@ -127,6 +140,18 @@ package struct Publisher {
       let count = try connection.execute(
         "SELECT coalesce(sum(rows), 0) FROM stageload_ledger WHERE table_name = $1",
         parameters: [staging],
+        subject: tableName
+      )
+      // The old table's rows, from an earlier publish or from direct loads,
+      // would make a later direct load skip those chunks in the new table.
+      try connection.execute(
+        "DELETE FROM stageload_ledger WHERE table_name = $1",
+        parameters: [tableName],
+        subject: tableName
+      )
+      try connection.execute(
+        "UPDATE stageload_ledger SET table_name = $1 WHERE table_name = $2",
+        parameters: [tableName, staging],
         subject: tableName
       )
       if let rejectsPath {

@@ -5,7 +5,9 @@ enum TableSchema {
   /// The ledger table, with one row per chunk committed into a table.
   ///
   /// It is written in the chunk's own transaction, so a chunk is in the
-  /// ledger exactly when its rows are in the table.
+  /// ledger exactly when its rows are in the table. Publish moves the rows
+  /// of `TABLE__staging` to `TABLE` and deletes those of the table it
+  /// replaces, in the transaction that swaps the tables.
   static let ledgerName = "stageload_ledger"
 
   static let createLedger = """

@@ -49,12 +49,16 @@ let tool = Tool(
       --create        create the table (and the ledger) if missing; with no
                       CHUNK, only that
       --staging       load into TABLE__staging instead; with --create, drop and
-                      recreate it empty, starting a new load
+                      recreate it empty and delete its ledger rows, starting
+                      a new load
       --publish       build the primary key on TABLE__staging and swap it in as
                       TABLE in one transaction; rows with a duplicate key are
                       deleted first, all but one per key, and reported; an
                       empty TABLE__staging is not published, and TABLE is
-                      left as it was
+                      left as it was; the ledger rows of TABLE are deleted
+                      and those of TABLE__staging renamed to TABLE; fails
+                      when TABLE__staging is missing but the ledger still
+                      lists chunks for it
       --rejects FILE  append rejected rows to FILE (chunk, chunk_line,
                       source_line, sqlstate, message, row)
       --max-rejects N fail a chunk, loading none of it, when more than N of
@@ -76,7 +80,8 @@ let tool = Tool(
     or had more rejected rows than --max-rejects allows, or the staging table
     to publish is empty, or standard input did not end with the end-of-data
     line, 66 missing chunk, or neither TABLE nor TABLE__staging exists to
-    publish, 69 server unreachable or access denied,
+    publish, or TABLE__staging is missing although stageload_ledger lists
+    chunks loaded into it, 69 server unreachable or access denied,
     70 any other server error, such as a table without the dataset's columns,
     73 cannot create the rejects file,
     74 read or write error,

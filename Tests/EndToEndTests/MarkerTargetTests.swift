@@ -131,6 +131,50 @@ struct MarkerTargetTests {
     #expect(try setup.database.scalar("SELECT count(*) FROM name_basics") == "999")
   }
 
+  @Test("lost staging table loads again")
+  func lostStagingTable() throws {
+    guard Harness.checkAvailable() else { return }
+    let setup = try Setup()
+    let source = try Self.writeSource(rows: 5, in: setup.directory)
+    // make's split step loads the new source into name_basics__staging,
+    // which is then dropped where make would publish it.
+    let split = try setup.make(
+      database: setup.database,
+      ["SOURCE=\(source)", setup.work + "/chunks/name.basics/manifest.tsv"]
+    )
+    #expect(split.status == 0, "\(split.transcript)")
+    #expect(setup.markerExists("table.ok"))
+    #expect(!setup.markerExists("published.ok"))
+    _ = try setup.database.query("DROP TABLE name_basics__staging")
+
+    let result = try setup.make(database: setup.database, ["SOURCE=\(source)"])
+    #expect(result.status == 0, "\(result.transcript)")
+    #expect(
+      result.standardOutput.contains(
+        "because stageload_ledger lists chunks loaded into name_basics__staging, "
+          + "but that table is gone, so they were never published; loading name.basics again"
+      ),
+      "\(result.transcript)"
+    )
+    #expect(try setup.database.scalar("SELECT count(*) FROM name_basics") == "5")
+    #expect(
+      try setup.database.query("SELECT table_name || ' ' || rows FROM stageload_ledger")
+        == ["name_basics 5"]
+    )
+  }
+
+  /// Writes a gzipped name.basics file of `rows` rows into `directory` and
+  /// returns its path.
+  static func writeSource(rows: Int, in directory: String) throws -> String {
+    let header = "nconst\tprimaryName\tbirthYear\tdeathYear\tprimaryProfession\tknownForTitles\n"
+    let lines = (1...rows).map { "nm\($0)\tName \($0)\t\\N\t\\N\tactor\ttt\($0)\n" }
+    let tsv = directory + "/source.tsv"
+    try Data((header + lines.joined()).utf8).write(to: URL(fileURLWithPath: tsv))
+    let gzip = try run(["sh", "-c", "gzip -n -c \"$0\" > \"$0.gz\"", tsv])
+    guard gzip.status == 0 else { throw HarnessError("gzip failed: \(gzip.transcript)") }
+    return tsv + ".gz"
+  }
+
   @Test("unreachable database keeps the markers")
   func unreachableDatabase() throws {
     guard Harness.checkAvailable() else { return }

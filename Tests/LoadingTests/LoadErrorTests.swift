@@ -60,4 +60,16 @@ import Testing
   func connectionHint(environment: [String: String], hint: String) {
     #expect(LoadError.connectionHint(environment: environment) == hint)
   }
+
+  @Test("lost staging table, two chunks")
+  func stagingTableLostTwo() {
+    let error = LoadError.stagingTableLost(table: "people", staging: "people__staging", chunks: 2)
+    #expect(
+      error.description
+        == "people: people__staging is missing, but stageload_ledger lists 2 chunks loaded into "
+        + "it, so people__staging was dropped or lost and those chunks were never published; "
+        + "people was left as it was; run make to load them again"
+    )
+    #expect(error.exitStatus == .noInput)
+  }
 }
