@@ -132,7 +132,8 @@ include stages/summary.mk
 # the first instead of working on the same files. make -n only prints the
 # second make's commands, and takes no lock and writes no file. Before the
 # load, stages/markers.sh deletes a dataset's markers when they do not hold
-# for the database in use, so that the second make loads it again.
+# for the database in use, so that the second make loads it again. When it
+# cannot connect, it fails with status 69, and make stops before the load.
 all: build $(DB_READY)
 ifneq ($(findstring n,$(make_letter_flags)),)
 	+@$(MARKERS_SH) check --dry-run $(WORK) $(dataset_tables)

@@ -67,6 +67,47 @@ struct MarkerTargetTests {
     )
   }
 
+  @Test("another service loads again")
+  func anotherService() throws {
+    guard Harness.checkAvailable() else { return }
+    guard let socketDirectory = Harness.environment["PGHOST"], socketDirectory.hasPrefix("/")
+    else {
+      // The service file below reaches the server through its socket directory.
+      return
+    }
+    let setup = try Setup()
+    let older = setup.database
+    let other = try TestDatabase()
+    // The older database keeps a table with fewer rows, as from an earlier load.
+    _ = try older.query("DELETE FROM name_basics WHERE nconst > 'nm0000500'")
+    let olderCount = try older.scalar("SELECT count(*) FROM name_basics")
+    let port = Harness.environment["PGPORT"] ?? "5432"
+    let serviceFile = setup.directory + "/pg_service.conf"
+    let services = [("older", older.name), ("other", other.name)].map { service, database in
+      "[\(service)]\nhost=\(socketDirectory)\nport=\(port)\ndbname=\(database)\n"
+    }
+    try services.joined().write(toFile: serviceFile, atomically: true, encoding: .utf8)
+    let service = { (name: String) in ["PGSERVICEFILE": serviceFile, "PGSERVICE": name] }
+
+    let url = try setup.make(database: other, ["db-url"], environment: service("other"))
+    #expect(url.standardOutput.contains("service=other"), "\(url.transcript)")
+    let toOther = try setup.make(database: other, environment: service("other"))
+    #expect(toOther.status == 0, "\(toOther.transcript)")
+    #expect(try other.scalar("SELECT count(*) FROM name_basics") == "999")
+
+    // PGSERVICE alone changes, so only the server's answer tells the targets apart.
+    let toOlder = try setup.make(database: other, environment: service("older"))
+    #expect(toOlder.status == 0, "\(toOlder.transcript)")
+    #expect(
+      toOlder.standardOutput.contains(
+        "because they were written for database \(other.name), but this run uses \(older.name)"
+      ),
+      "\(toOlder.transcript)"
+    )
+    #expect(olderCount != "999")
+    #expect(try older.scalar("SELECT count(*) FROM name_basics") == "999")
+  }
+
   @Test("another table name loads again")
   func anotherTable() throws {
     guard Harness.checkAvailable() else { return }
@@ -155,6 +196,9 @@ struct MarkerTargetTests {
 
     try FileManager.default.removeItem(atPath: link)
     let unreachable = try setup.make(database: database, environment: viaLink)
+    #expect(unreachable.status == 2, "\(unreachable.transcript)")
+    // make names the status of the step that failed: 69, unreachable.
+    #expect(unreachable.standardError.contains("] Error 69"), "\(unreachable.transcript)")
     #expect(
       !unreachable.standardOutput.contains("deleted the markers"),
       "\(unreachable.transcript)"
@@ -171,4 +215,50 @@ struct MarkerTargetTests {
     #expect(reachable.standardOutput.contains("deleted the markers"), "\(reachable.transcript)")
     #expect(try database.scalar("SELECT count(*) FROM name_basics") == "999")
   }
+
+  @Test("unreachable database changes nothing")
+  func unreachableURL() throws {
+    guard Harness.checkAvailable() else { return }
+    guard let socketDirectory = Harness.environment["PGHOST"], socketDirectory.hasPrefix("/")
+    else {
+      // The URLs below name the server by its socket directory.
+      return
+    }
+    let setup = try Setup()
+    let database = setup.database
+    let port = Int(Harness.environment["PGPORT"] ?? "5432") ?? 5432
+    let url = { (port: Int) in
+      ["DATABASE_URL": "postgresql:///\(database.name)?host=\(socketDirectory)&port=\(port)"]
+    }
+    let right = try setup.make(database: database, environment: url(port))
+    #expect(right.status == 0, "\(right.transcript)")
+    let record = try String(contentsOfFile: setup.markers + "/target", encoding: .utf8)
+
+    // A typo in the port: nothing listens there.
+    let typo = try setup.make(database: database, environment: url(port + 1))
+    #expect(typo.status == 2, "\(typo.transcript)")
+    // make names the status of the step that failed: 69, unreachable.
+    #expect(typo.standardError.contains("] Error 69"), "\(typo.transcript)")
+    #expect(
+      typo.standardError.contains(
+        "make: cannot connect to the database postgresql:///\(database.name)?host=\(socketDirectory)&port=\(port + 1), so the markers stay as they are: "
+      ),
+      "\(typo.transcript)"
+    )
+    #expect(!typo.standardOutput.contains("deleted the markers"), "\(typo.transcript)")
+    #expect(setup.markerExists("published.ok"))
+    #expect(setup.markerExists("000001.ok"))
+    let recordAfterTypo = try String(contentsOfFile: setup.markers + "/target", encoding: .utf8)
+    #expect(recordAfterTypo == record)
+
+    let fixed = try setup.make(database: database, environment: url(port))
+    #expect(fixed.status == 0, "\(fixed.transcript)")
+    #expect(
+      fixed.standardOutput.contains(
+        "the one chunk of name.basics was already loaded and published"
+      ),
+      "\(fixed.transcript)"
+    )
+  }
+
 }
