@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Tie the markers in WORK/loaded/NAME to the database and table they were
-# written for. stages/split.mk and the Makefile call it.
+# written for. stages/split.mk, stages/report.sh and the Makefile call it.
 #
 #   markers.sh record WORK DATASET TABLE         write WORK/loaded/DATASET/target
 #   markers.sh check [--dry-run] WORK DATASET=TABLE...
+#   markers.sh reasons WORK DATASET=TABLE...
 #
 # record stores the target of a new split as the server reports it. That
 # is the system identifier and port of the cluster, the database, the
@@ -29,6 +30,11 @@
 # A reload is safe, because load --create empties the staging table and
 # deletes its rows in the ledger. With --dry-run, for make -n, it only
 # prints what it would delete.
+#
+# reasons deletes nothing, for `make status`: it prints "NAME<TAB>stale<TAB>REASON"
+# for each dataset whose markers check would delete. When the database
+# cannot be reached, it compares only the table names and prints
+# "NAME<TAB>unknown<TAB>ERROR" for each other dataset with markers.
 set -euo pipefail
 
 readonly db_sh=$(dirname "$0")/db.sh
@@ -121,6 +127,19 @@ describe_change() {
   printf 'they were written%s\n' "${text# and}"
 }
 
+# Print the reason to delete the markers in DIR that the record alone
+# shows, without a connection: no record, or another table.
+reason_in_record() {
+  local dir=$1 table=$2 recorded="" old
+  [[ -f $dir/target ]] && recorded=$(<"$dir/target")
+  old=$(record_field "$recorded" table)
+  if [[ -z $recorded ]]; then
+    echo "they do not record which database and table they were written for"
+  elif [[ $old != "$table" ]]; then
+    echo "they were written for table ${old:-none}, but this run uses $table"
+  fi
+}
+
 # Print the reason to delete the markers in DIR, or nothing when they still
 # hold; read_current_server must have run. Returns 2 when the database
 # cannot be reached for the table checks.
@@ -207,6 +226,36 @@ cmd_check() {
   done
 }
 
+cmd_reasons() {
+  local work=${1:-}
+  [[ -n $work ]] || die "usage: markers.sh reasons WORK DATASET=TABLE..."
+  shift
+  any_markers "$work" "$@" || return 0
+  local reachable=1
+  read_current_server || reachable=0
+
+  local pair name table dir reason status
+  for pair in "$@"; do
+    name=${pair%%=*}
+    table=${pair#*=}
+    dir=$work/loaded/$name
+    has_markers "$dir" || continue
+
+    status=0
+    if ((reachable)); then
+      reason=$(reason_to_delete "$dir" "$table") || status=$?
+    else
+      reason=$(reason_in_record "$dir" "$table")
+      [[ -n $reason ]] || status=2
+    fi
+    if ((status == 2)); then
+      printf '%s\tunknown\t%s\n' "$name" "${connect_error:-lost the connection to the database}"
+    elif [[ -n $reason ]]; then
+      printf '%s\tstale\t%s\n' "$name" "$reason"
+    fi
+  done
+}
+
 case ${1:-} in
   record)
     shift
@@ -214,5 +263,6 @@ case ${1:-} in
     cmd_record "$@"
     ;;
   check) shift && cmd_check "$@" ;;
-  *) die "unknown command '${1:-}'; usage: markers.sh record WORK DATASET TABLE, markers.sh check [--dry-run] WORK DATASET=TABLE..." ;;
+  reasons) shift && cmd_reasons "$@" ;;
+  *) die "unknown command '${1:-}'; usage: markers.sh record WORK DATASET TABLE, markers.sh check [--dry-run] WORK DATASET=TABLE..., markers.sh reasons WORK DATASET=TABLE..." ;;
 esac

@@ -261,4 +261,74 @@ struct MarkerTargetTests {
     )
   }
 
+  @Test("status names another table")
+  func statusAnotherTable() throws {
+    guard Harness.checkAvailable() else { return }
+    let setup = try Setup()
+
+    let status = try setup.make(database: setup.database, ["status", "name.basics.table=people"])
+    #expect(status.status == 0, "\(status.transcript)")
+    #expect(
+      status.standardOutput
+        == "name.basics: the markers in \(setup.markers) do not apply to this run, because they "
+        + "were written for table name_basics, but this run uses people; the next make loads "
+        + "name.basics again\n",
+      "\(status.transcript)"
+    )
+    // status only reports.
+    #expect(setup.markerExists("published.ok"))
+    #expect(setup.markerExists("target"))
+  }
+
+  @Test("status names another database")
+  func statusAnotherDatabase() throws {
+    guard Harness.checkAvailable() else { return }
+    let setup = try Setup()
+    let other = try TestDatabase()
+
+    let status = try setup.make(database: other, ["status"])
+    #expect(status.status == 0, "\(status.transcript)")
+    #expect(
+      status.standardOutput.contains(
+        "because they were written for database \(setup.database.name), but this run uses \(other.name)"
+      ),
+      "\(status.transcript)"
+    )
+    #expect(!status.standardOutput.contains("published"), "\(status.transcript)")
+    #expect(setup.markerExists("published.ok"))
+
+    let same = try setup.make(database: setup.database, ["status"])
+    #expect(
+      same.standardOutput.hasPrefix("name.basics: 1 chunk: 1 loaded, 0 pending, published;"),
+      "\(same.transcript)"
+    )
+  }
+
+  @Test("status after a new download")
+  func statusNewDownload() throws {
+    guard Harness.checkAvailable() else { return }
+    let setup = try Setup()
+    // Another spelling of the source is another SOURCE, so make fetches it
+    // again. Making only the download stops where an interrupted run would.
+    let source = "SOURCE=file://\(Harness.fixtures)/name.basics.sample.tsv.gz"
+    let download = setup.work + "/download/name.basics.tsv.gz"
+    let fetched = try setup.make(database: setup.database, [source, download])
+    #expect(fetched.status == 0, "\(fetched.transcript)")
+    #expect(fetched.standardOutput.contains("SOURCE changed"), "\(fetched.transcript)")
+
+    let expected =
+      "name.basics: downloaded again after the last split, not split yet; "
+      + "the next make splits and loads it\n"
+    let status = try setup.make(database: setup.database, [source, "status"])
+    #expect(status.standardOutput == expected, "\(status.transcript)")
+    let summary = try setup.make(database: setup.database, [source, "summary"])
+    #expect(summary.standardOutput == "summary:\n  " + expected, "\(summary.transcript)")
+
+    let loaded = try setup.make(database: setup.database, [source])
+    #expect(loaded.status == 0, "\(loaded.transcript)")
+    #expect(
+      loaded.standardOutput.contains("1 of 1 chunk loaded by this run"),
+      "\(loaded.transcript)"
+    )
+  }
 }
