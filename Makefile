@@ -133,7 +133,8 @@ include stages/summary.mk
 # the first instead of working on the same files. make -n only prints the
 # second make's commands, and takes no lock and writes no file. Before the
 # load, stages/markers.sh deletes a dataset's markers when they do not hold
-# for the database in use, so that the second make loads it again.
+# for the database in use, so that the second make loads it again. When it
+# cannot connect, it fails with status 69, and make stops before the load.
 all: build $(DB_READY)
 ifneq ($(findstring n,$(make_letter_flags)),)
 	+@$(MARKERS_SH) check --dry-run $(WORK) $(dataset_tables)
@@ -238,11 +239,13 @@ help:
 	@echo '  make test-faults  kill, interrupt or disturb loads, rerun make and check the result'
 	@echo '  make bench        time the tools against curl, gzip, pigz and psql \copy'
 	@echo '  make status       chunks loaded, failed and pending per dataset, whether they are'
-	@echo '                    published, and rows loaded'
+	@echo '                    published, and rows loaded; or why the markers do not apply to'
+	@echo '                    this run'"'"'s database, table or download'
 	@echo '  make summary      the summary of the last run'
 	@echo '  make db-start     start the embedded PostgreSQL (creates it in $(WORK)/pg if missing)'
 	@echo '  make db-stop      stop the embedded PostgreSQL'
-	@echo '  make db-url       print the connection string, password replaced by ***'
+	@echo '  make db-url       print the connection string, password replaced by ***; without'
+	@echo '                    DATABASE_URL, it shows every PG* variable that names the target'
 	@echo '  make psql         open psql on the database in use'
 	@echo '  make clean        stop and delete the embedded PostgreSQL, and delete the files'
 	@echo '                    that the stages wrote in $(WORK)'

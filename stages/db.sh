@@ -336,7 +336,20 @@ cmd_clean() {
   rm -f -- "$work_abs/pg.lock"
 }
 
-# Print the connection string with any password replaced by ***.
+# Print $1 percent-encoded for a URI query value: %, space, #, & and =.
+encode_query_value() {
+  local value=${1//%/%25}
+  value=${value// /%20}
+  value=${value//\#/%23}
+  value=${value//&/%26}
+  printf '%s' "${value//=/%3D}"
+}
+
+# Print the connection string with any password replaced by ***. Without
+# DATABASE_URL, it shows every PG* variable that chooses the server, the
+# database or the session: PGHOST, PGHOSTADDR, PGPORT, PGSERVICE, PGUSER,
+# PGDATABASE and PGOPTIONS, so that two different settings print two
+# different strings.
 cmd_url() {
   if [[ -n ${DATABASE_URL:-} ]]; then
     # URI form: postgres://user:password@host/db. Key-value form and URI
@@ -347,19 +360,24 @@ cmd_url() {
     return
   fi
   local host=${PGHOST:-} port=${PGPORT:-} user=${PGUSER:-} database=${PGDATABASE:-}
-  local password=""
+  local password="" query=""
   [[ -n ${PGPASSWORD:-} ]] && password=":***"
   if [[ -z $host || $host == /* ]]; then
     # A socket directory goes in the query string.
-    local query=""
-    [[ -n $host ]] && query+="&host=$host"
+    [[ -n $host ]] && query+="&host=$(encode_query_value "$host")"
     [[ -n $port ]] && query+="&port=$port"
-    [[ -n $user ]] && query+="&user=$user"
+    [[ -n $user ]] && query+="&user=$(encode_query_value "$user")"
     [[ -n $password ]] && query+="&password=***"
-    printf 'postgresql:///%s%s\n' "$database" "${query:+?${query#&}}"
+  fi
+  [[ -n ${PGHOSTADDR:-} ]] && query+="&hostaddr=$(encode_query_value "$PGHOSTADDR")"
+  [[ -n ${PGSERVICE:-} ]] && query+="&service=$(encode_query_value "$PGSERVICE")"
+  [[ -n ${PGOPTIONS:-} ]] && query+="&options=$(encode_query_value "$PGOPTIONS")"
+  query=${query:+?${query#&}}
+  if [[ -z $host || $host == /* ]]; then
+    printf 'postgresql:///%s%s\n' "$database" "$query"
   else
-    printf 'postgresql://%s%s%s%s/%s\n' "$user" "$password" "${user:+@}" \
-      "$host${port:+:$port}" "$database"
+    printf 'postgresql://%s%s%s%s/%s%s\n' "$user" "$password" "${user:+@}" \
+      "$host${port:+:$port}" "$database" "$query"
   fi
 }
 

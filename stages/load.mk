@@ -24,10 +24,11 @@
 # deletes the manifest, so that the next run splits the download again.
 #
 # The markers hold only for one database and table: the split rule records
-# them in $(WORK)/loaded/NAME/target (stages/markers.sh record), and before
-# each load `make` deletes the markers of a dataset whose record differs
-# from this run's target or whose table is missing from the database
-# (stages/markers.sh check), so that the dataset loads again.
+# them, as the server reports them, in $(WORK)/loaded/NAME/target
+# (stages/markers.sh record), and before each load `make` deletes the
+# markers of a dataset whose record differs from this run's target or whose
+# table is missing from the database (stages/markers.sh check), so that the
+# dataset loads again.
 
 MARKERS_SH := stages/markers.sh
 

@@ -11,7 +11,13 @@
 # markers. summary also counts the chunks whose .ok marker is newer than
 # RUN_STAMP as loaded by this run, and a published.ok newer than RUN_STAMP
 # as published by this run. It queries the row count of each table through
-# stages/db.sh psql. With --timed, which `make` passes right after its run,
+# stages/db.sh psql.
+#
+# The markers describe the last split of the download. When the download is
+# newer than the manifest, as after a fetch from a changed SOURCE that make
+# stopped before the split, both reports say so instead of counting them.
+# status also asks stages/markers.sh whether the markers hold for this
+# run's database and table, and deletes nothing. With --timed, which `make` passes right after its run,
 # it also prints the time since RUN_STAMP.
 # NOTE: "loaded by this run" also counts a chunk whose marker was missing but
 # whose rows load found already in the table and skipped. In the same way,
@@ -42,8 +48,11 @@ scan_dataset() {
   local markers=$work/loaded/$name
   chunks=0 loaded=0 loaded_now=0 failed=0 failed_usage=0 pending=0
   rows_total=0 rows_loaded=0 rows_now=0 failed_list="" last_error=""
-  publish=unpublished
+  publish=unpublished download_changed=0
   [[ -f $manifest ]] || return 1
+  if [[ $work/download/$name.tsv.gz -nt $manifest ]]; then
+    download_changed=1
+  fi
 
   local chunk first_line rows sha256
   while IFS=$'\t' read -r chunk first_line rows sha256 last_line; do
@@ -141,6 +150,10 @@ describe_missing() {
   fi
 }
 
+describe_download_changed() {
+  echo "$1: downloaded again after the last split, not split yet; the next make splits and loads it"
+}
+
 describe_failed() {
   ((failed == 0)) && return
   printf '%d failed (%s), ' "$failed" "${failed_list# }"
@@ -229,12 +242,35 @@ count_table_rows() {
   fi
 }
 
+# Set the arrays stale and unchecked, indexed by dataset name, to what
+# `markers.sh reasons` prints: why the dataset's markers do not hold for
+# this run, or why that cannot be checked.
+read_marker_reasons() {
+  local name kind text
+  stale=() unchecked=()
+  while IFS=$'\t' read -r name kind text; do
+    case $kind in
+      stale) stale[$name]=$text ;;
+      unknown) unchecked[$name]=$text ;;
+    esac
+  done < <(PGCONNECT_TIMEOUT=${PGCONNECT_TIMEOUT:-10} "$(dirname "$0")/markers.sh" reasons "$work" "$@")
+}
+
 cmd_status() {
   local pair name
+  local -A stale unchecked
+  read_marker_reasons "$@"
   for pair in "$@"; do
     name=${pair%%=*}
     if ! scan_dataset "$name"; then
       describe_missing "$name" "${pair#*=}"
+      continue
+    elif ((download_changed)); then
+      describe_download_changed "$name"
+      continue
+    elif [[ -n ${stale[$name]:-} ]]; then
+      echo "$name: the markers in $work/loaded/$name do not apply to this run," \
+        "because ${stale[$name]}; the next make loads $name again"
       continue
     fi
     printf '%s: %s: %d loaded, %s%d pending, %s; %d of %s loaded; %s\n' \
@@ -244,6 +280,9 @@ cmd_status() {
       echo "$name: last error: $last_error"
     fi
     advise "" "$name"
+    if [[ -n ${unchecked[$name]:-} ]]; then
+      echo "$name: cannot check whether these markers apply to the database in use: ${unchecked[$name]}"
+    fi
   done
 }
 
@@ -258,6 +297,10 @@ cmd_summary() {
     if ! scan_dataset "$name" "$stamp"; then
       printf '  '
       describe_missing --query "$name" "$table"
+      continue
+    elif ((download_changed)); then
+      printf '  '
+      describe_download_changed "$name"
       continue
     fi
     total_now=$((total_now + rows_now))

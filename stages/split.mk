@@ -15,7 +15,9 @@
 # dies (as by SIGKILL), so that split is never cut off. LOAD_JOBS=0 turns the
 # early load off, leaving every chunk to the load stage. A new split makes the
 # markers of the previous one in $(WORK)/loaded/NAME void, so they are
-# deleted first, and the database and table of the new ones are recorded.
+# deleted first. The database and table of the new ones are recorded once
+# load --create has reached the database, so that an unreachable one gets
+# load's connection error and no record.
 #
 # split writes the chunks, then chunks.mk, then manifest.tsv, so the manifest
 # is the target. pipefail makes a failed inflate fail the rule even when split
@@ -86,8 +88,8 @@ $(WORK)/chunks/$(1)/manifest.tsv $(WORK)/loaded/$(1)/table.ok &: $(WORK)/downloa
 	@$$(reject_not_gzip)
 	@mkdir -p $(WORK)/chunks/$(1) $(WORK)/rejects/$(1) $(WORK)/loaded/$(1)
 	@rm -f $(WORK)/rejects/$(1)/load.tsv $(WORK)/loaded/$(1)/*
-	@$$(MARKERS_SH) record $(WORK) $(1) $$(call table_of,$(1))
 	$$(create_staging)
+	@$$(MARKERS_SH) record $(WORK) $(1) $$(call table_of,$(1))
 	$$(if $$(findstring s,$$(make_letter_flags)),,@echo '$$(split_pipe)')
 	@$$(split_pipe)$$(if $$(early_load), && $$(mark_loaded_chunks)) || { $$(split_status); }
 	@touch $(WORK)/loaded/$(1)/table.ok

@@ -1,4 +1,5 @@
-# Reports: `make status`, which needs no database, and the summary that
+# Reports: `make status`, which starts no database (it connects only to
+# check the markers against the database in use), and the summary that
 # `make` prints at the end.
 #
 # The summary counts a chunk as loaded by this run when its .ok marker is

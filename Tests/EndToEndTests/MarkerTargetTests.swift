@@ -67,6 +67,47 @@ struct MarkerTargetTests {
     )
   }
 
+  @Test("another service loads again")
+  func anotherService() throws {
+    guard Harness.checkAvailable() else { return }
+    guard let socketDirectory = Harness.environment["PGHOST"], socketDirectory.hasPrefix("/")
+    else {
+      // The service file below reaches the server through its socket directory.
+      return
+    }
+    let setup = try Setup()
+    let older = setup.database
+    let other = try TestDatabase()
+    // The older database keeps a table with fewer rows, as from an earlier load.
+    _ = try older.query("DELETE FROM name_basics WHERE nconst > 'nm0000500'")
+    let olderCount = try older.scalar("SELECT count(*) FROM name_basics")
+    let port = Harness.environment["PGPORT"] ?? "5432"
+    let serviceFile = setup.directory + "/pg_service.conf"
+    let services = [("older", older.name), ("other", other.name)].map { service, database in
+      "[\(service)]\nhost=\(socketDirectory)\nport=\(port)\ndbname=\(database)\n"
+    }
+    try services.joined().write(toFile: serviceFile, atomically: true, encoding: .utf8)
+    let service = { (name: String) in ["PGSERVICEFILE": serviceFile, "PGSERVICE": name] }
+
+    let url = try setup.make(database: other, ["db-url"], environment: service("other"))
+    #expect(url.standardOutput.contains("service=other"), "\(url.transcript)")
+    let toOther = try setup.make(database: other, environment: service("other"))
+    #expect(toOther.status == 0, "\(toOther.transcript)")
+    #expect(try other.scalar("SELECT count(*) FROM name_basics") == "999")
+
+    // PGSERVICE alone changes, so only the server's answer tells the targets apart.
+    let toOlder = try setup.make(database: other, environment: service("older"))
+    #expect(toOlder.status == 0, "\(toOlder.transcript)")
+    #expect(
+      toOlder.standardOutput.contains(
+        "because they were written for database \(other.name), but this run uses \(older.name)"
+      ),
+      "\(toOlder.transcript)"
+    )
+    #expect(olderCount != "999")
+    #expect(try older.scalar("SELECT count(*) FROM name_basics") == "999")
+  }
+
   @Test("another table name loads again")
   func anotherTable() throws {
     guard Harness.checkAvailable() else { return }
@@ -199,6 +240,9 @@ struct MarkerTargetTests {
 
     try FileManager.default.removeItem(atPath: link)
     let unreachable = try setup.make(database: database, environment: viaLink)
+    #expect(unreachable.status == 2, "\(unreachable.transcript)")
+    // make names the status of the step that failed: 69, unreachable.
+    #expect(unreachable.standardError.contains("] Error 69"), "\(unreachable.transcript)")
     #expect(
       !unreachable.standardOutput.contains("deleted the markers"),
       "\(unreachable.transcript)"
@@ -214,5 +258,121 @@ struct MarkerTargetTests {
     #expect(reachable.status == 0, "\(reachable.transcript)")
     #expect(reachable.standardOutput.contains("deleted the markers"), "\(reachable.transcript)")
     #expect(try database.scalar("SELECT count(*) FROM name_basics") == "999")
+  }
+
+  @Test("unreachable database changes nothing")
+  func unreachableURL() throws {
+    guard Harness.checkAvailable() else { return }
+    guard let socketDirectory = Harness.environment["PGHOST"], socketDirectory.hasPrefix("/")
+    else {
+      // The URLs below name the server by its socket directory.
+      return
+    }
+    let setup = try Setup()
+    let database = setup.database
+    let port = Int(Harness.environment["PGPORT"] ?? "5432") ?? 5432
+    let url = { (port: Int) in
+      ["DATABASE_URL": "postgresql:///\(database.name)?host=\(socketDirectory)&port=\(port)"]
+    }
+    let right = try setup.make(database: database, environment: url(port))
+    #expect(right.status == 0, "\(right.transcript)")
+    let record = try String(contentsOfFile: setup.markers + "/target", encoding: .utf8)
+
+    // A typo in the port: nothing listens there.
+    let typo = try setup.make(database: database, environment: url(port + 1))
+    #expect(typo.status == 2, "\(typo.transcript)")
+    // make names the status of the step that failed: 69, unreachable.
+    #expect(typo.standardError.contains("] Error 69"), "\(typo.transcript)")
+    #expect(
+      typo.standardError.contains(
+        "make: cannot connect to the database postgresql:///\(database.name)?host=\(socketDirectory)&port=\(port + 1), so the markers stay as they are: "
+      ),
+      "\(typo.transcript)"
+    )
+    #expect(!typo.standardOutput.contains("deleted the markers"), "\(typo.transcript)")
+    #expect(setup.markerExists("published.ok"))
+    #expect(setup.markerExists("000001.ok"))
+    let recordAfterTypo = try String(contentsOfFile: setup.markers + "/target", encoding: .utf8)
+    #expect(recordAfterTypo == record)
+
+    let fixed = try setup.make(database: database, environment: url(port))
+    #expect(fixed.status == 0, "\(fixed.transcript)")
+    #expect(
+      fixed.standardOutput.contains(
+        "the one chunk of name.basics was already loaded and published"
+      ),
+      "\(fixed.transcript)"
+    )
+  }
+
+  @Test("status names another table")
+  func statusAnotherTable() throws {
+    guard Harness.checkAvailable() else { return }
+    let setup = try Setup()
+
+    let status = try setup.make(database: setup.database, ["status", "name.basics.table=people"])
+    #expect(status.status == 0, "\(status.transcript)")
+    #expect(
+      status.standardOutput
+        == "name.basics: the markers in \(setup.markers) do not apply to this run, because they "
+        + "were written for table name_basics, but this run uses people; the next make loads "
+        + "name.basics again\n",
+      "\(status.transcript)"
+    )
+    // status only reports.
+    #expect(setup.markerExists("published.ok"))
+    #expect(setup.markerExists("target"))
+  }
+
+  @Test("status names another database")
+  func statusAnotherDatabase() throws {
+    guard Harness.checkAvailable() else { return }
+    let setup = try Setup()
+    let other = try TestDatabase()
+
+    let status = try setup.make(database: other, ["status"])
+    #expect(status.status == 0, "\(status.transcript)")
+    #expect(
+      status.standardOutput.contains(
+        "because they were written for database \(setup.database.name), but this run uses \(other.name)"
+      ),
+      "\(status.transcript)"
+    )
+    #expect(!status.standardOutput.contains("published"), "\(status.transcript)")
+    #expect(setup.markerExists("published.ok"))
+
+    let same = try setup.make(database: setup.database, ["status"])
+    #expect(
+      same.standardOutput.hasPrefix("name.basics: 1 chunk: 1 loaded, 0 pending, published;"),
+      "\(same.transcript)"
+    )
+  }
+
+  @Test("status after a new download")
+  func statusNewDownload() throws {
+    guard Harness.checkAvailable() else { return }
+    let setup = try Setup()
+    // Another spelling of the source is another SOURCE, so make fetches it
+    // again. Making only the download stops where an interrupted run would.
+    let source = "SOURCE=file://\(Harness.fixtures)/name.basics.sample.tsv.gz"
+    let download = setup.work + "/download/name.basics.tsv.gz"
+    let fetched = try setup.make(database: setup.database, [source, download])
+    #expect(fetched.status == 0, "\(fetched.transcript)")
+    #expect(fetched.standardOutput.contains("SOURCE changed"), "\(fetched.transcript)")
+
+    let expected =
+      "name.basics: downloaded again after the last split, not split yet; "
+      + "the next make splits and loads it\n"
+    let status = try setup.make(database: setup.database, [source, "status"])
+    #expect(status.standardOutput == expected, "\(status.transcript)")
+    let summary = try setup.make(database: setup.database, [source, "summary"])
+    #expect(summary.standardOutput == "summary:\n  " + expected, "\(summary.transcript)")
+
+    let loaded = try setup.make(database: setup.database, [source])
+    #expect(loaded.status == 0, "\(loaded.transcript)")
+    #expect(
+      loaded.standardOutput.contains("1 of 1 chunk loaded by this run"),
+      "\(loaded.transcript)"
+    )
   }
 }
