@@ -21,7 +21,7 @@ final class PartHasher: @unchecked Sendable {
   private let descriptor: Int32
   private let path: String
   private let state = NSCondition()
-  private let stopped = DispatchSemaphore(value: 0)
+  private var thread: JoinableThread?
 
   /// The length of the file that the writer vouches for.
   private var length = 0
@@ -35,13 +35,19 @@ final class PartHasher: @unchecked Sendable {
 
   /// Opens `path` for reading and starts the thread.
   ///
-  /// - Throws: `SystemError` when `open(2)` fails.
+  /// - Throws: `SystemError` when `open(2)` fails or the thread cannot
+  ///   be started.
   init(path: String) throws {
     let fd = retryingOnInterrupt { open(path, O_RDONLY | O_CLOEXEC) }
     guard fd >= 0 else { throw SystemError("cannot open", path: path) }
     descriptor = fd
     self.path = path
-    Thread { [self] in hashLoop() }.start()
+    do {
+      thread = try JoinableThread { [self] in hashLoop() }
+    } catch {
+      close(fd)
+      throw error
+    }
   }
 
   deinit {
@@ -81,7 +87,7 @@ final class PartHasher: @unchecked Sendable {
     return digest
   }
 
-  /// Ends the thread and waits for it.
+  /// Ends the thread and waits until it has ended.
   func stop() {
     let running = state.withLock {
       let running = !isStopping
@@ -89,16 +95,13 @@ final class PartHasher: @unchecked Sendable {
       state.broadcast()
       return running
     }
-    if running { stopped.wait() }
+    if running { thread?.join() }
   }
 
   /// Hashes each block once the writer vouches for it, until `stop()`.
   private func hashLoop() {
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.blockSize, alignment: 16)
-    defer {
-      buffer.deallocate()
-      stopped.signal()
-    }
+    defer { buffer.deallocate() }
     while true {
       state.lock()
       if hashedGeneration != generation {

@@ -47,6 +47,7 @@ package final class ParallelLoad: @unchecked Sendable {
   private var closed = false
   private var totals = Totals()
   private var running = 0
+  private var threads: [JoinableThread] = []
 
   private let makeLoader: @Sendable () throws -> CopyLoader
   private let report: @Sendable (Report) -> Void
@@ -58,18 +59,24 @@ package final class ParallelLoad: @unchecked Sendable {
   ///   - makeLoader: Opens a connection and returns a loader on it; called
   ///     once per worker, on the worker's thread.
   ///   - report: Called on a worker thread after each chunk.
+  /// - Throws: `SystemError` when no worker thread can be started.
   package init(
     jobs: Int,
     makeLoader: @escaping @Sendable () throws -> CopyLoader,
     report: @escaping @Sendable (Report) -> Void
-  ) {
+  ) throws {
     self.makeLoader = makeLoader
     self.report = report
-    running = max(1, jobs)
-    for _ in 0..<running {
-      let thread = Thread { [self] in work() }
-      thread.stackSize = 1 << 20
-      thread.start()
+    let wanted = max(1, jobs)
+    running = wanted
+    for _ in 0..<wanted {
+      do {
+        threads.append(try JoinableThread { [self] in work() })
+      } catch {
+        // Fewer workers still load every chunk; none cannot.
+        state.withLock { running -= 1 }
+        if threads.isEmpty && running == 0 { throw error }
+      }
     }
   }
 
@@ -85,14 +92,17 @@ package final class ParallelLoad: @unchecked Sendable {
     }
   }
 
-  /// Waits until every added chunk is loaded or dropped, and returns the totals.
+  /// Waits until every added chunk is loaded or dropped and every worker
+  /// thread has ended, and returns the totals.
   package func finish() -> Totals {
-    state.lock()
-    defer { state.unlock() }
-    closed = true
-    state.broadcast()
-    while running > 0 { state.wait() }
-    return totals
+    let result = state.withLock {
+      closed = true
+      state.broadcast()
+      while running > 0 { state.wait() }
+      return totals
+    }
+    for thread in threads { thread.join() }
+    return result
   }
 
   /// Returns the next chunk, or nil when there is none left or a chunk failed.

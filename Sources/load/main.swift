@@ -299,7 +299,7 @@ func startLoad(
   }
 
   let reporter = tool
-  let pool = ParallelLoad(
+  let pool = try ParallelLoad(
     jobs: jobs,
     makeLoader: makeLoader,
     report: { report in
