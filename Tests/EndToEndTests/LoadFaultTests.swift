@@ -126,6 +126,18 @@ struct LoadFaultTests {
     try Self.rerunAndCheckExactlyOnce(chunk, into: database)
   }
 
+  /// Polls `countQuery` until it returns 1, for at most 20 s.
+  ///
+  /// - Returns: Whether it returned 1 in time.
+  static func waitFor(_ countQuery: String, in database: TestDatabase) throws -> Bool {
+    let deadline = Date().addingTimeInterval(20)
+    while Date() < deadline {
+      if try database.scalar(countQuery) == "1" { return true }
+      usleep(20_000)
+    }
+    return false
+  }
+
   /// Interrupts load while its COPY waits for a table lock.
   ///
   /// The cancelled COPY fails at once with "canceling statement due to
@@ -162,6 +174,14 @@ struct LoadFaultTests {
       locker.waitUntilExit()
     }
 
+    // load starts only once the lock is held, or its COPY could win the race.
+    let locked = try Self.waitFor(
+      "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        + "AND query LIKE 'SELECT pg_sleep%' AND state = 'active'",
+      in: database
+    )
+    #expect(locked, "the locking session did not start within 20 s")
+
     let errorPath = directory + "/stderr.txt"
     FileManager.default.createFile(atPath: errorPath, contents: nil)
     let errorFile = try FileHandle(forWritingTo: URL(fileURLWithPath: errorPath))
@@ -174,16 +194,11 @@ struct LoadFaultTests {
     process.standardError = errorFile
     try process.run()
 
-    let deadline = Date().addingTimeInterval(20)
-    var waiting = false
-    while !waiting && Date() < deadline {
-      waiting =
-        try database.scalar(
-          "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            + "AND query LIKE 'COPY %' AND wait_event_type = 'Lock'"
-        ) == "1"
-      if !waiting { usleep(20_000) }
-    }
+    let waiting = try Self.waitFor(
+      "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        + "AND query LIKE 'COPY %' AND wait_event_type = 'Lock'",
+      in: database
+    )
     #expect(waiting, "load's COPY did not wait for the lock within 20 s")
     process.interrupt()
     process.waitUntilExit()
