@@ -74,15 +74,16 @@ class Sample:
 
 def machine_cpu_seconds():
     """Return the CPU time all processes have used since boot, from
-    /proc/stat: user, nice, system, irq, softirq and steal, not idle or
-    iowait. Returns 0 where /proc/stat is missing."""
+    /proc/stat: user, nice, system, irq and softirq, not idle, iowait or
+    steal (time the hypervisor gave to other machines). Returns 0 where
+    /proc/stat is missing."""
     try:
         with open("/proc/stat") as handle:
             fields = handle.readline().split()
     except OSError:
         return 0.0
     ticks = [int(value) for value in fields[1:9]]
-    busy = ticks[0] + ticks[1] + ticks[2] + ticks[5] + ticks[6] + ticks[7]
+    busy = ticks[0] + ticks[1] + ticks[2] + ticks[5] + ticks[6]
     return busy / os.sysconf("SC_CLK_TCK")
 
 
