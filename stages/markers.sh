@@ -9,11 +9,11 @@
 # record stores the target of a new split as the server reports it. That
 # is the system identifier and port of the cluster, the database, the
 # schema where the table name resolves (the first schema in search_path
-# that exists) and the table name. The connection string that `db.sh url` prints
-# (password hidden) goes with it, for messages only: two spellings of one
-# database, such as a socket directory and a link to it, are one target,
-# and one spelling can reach two databases, as PGSERVICE or a changed
-# server behind one address can.
+# that exists) and the table name. The connection string that `db.sh url`
+# prints (password hidden) goes with it, for messages only. It cannot be
+# the identity, because two spellings of one database (a socket directory
+# and a link to it) are one target, and one spelling can reach two
+# databases (through PGSERVICE, or a changed server behind one address).
 #
 # check runs before make loads anything. It connects first: when the
 # database cannot be reached, it deletes nothing and fails with status 69

@@ -123,10 +123,9 @@ describe_rejects() {
 }
 
 # Print the line of a dataset without a manifest. The table may still
-# hold what an earlier download published, so with --query the line counts
-# its rows, and without it, as for `make status`, which needs no database,
-# it prints that the table keeps them when an earlier split recorded its
-# target.
+# contain what an earlier download published. With --query the line counts
+# its rows. Without it (`make status` needs no database), the line says
+# that the table keeps them, when an earlier split recorded its target.
 describe_missing() {
   local query=0
   if [[ $1 == --query ]]; then

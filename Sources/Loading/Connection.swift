@@ -98,6 +98,16 @@ package final class Connection {
     return result
   }
 
+  /// Returns whether the table `name` (unquoted) exists.
+  package func tableExists(_ name: String) throws -> Bool {
+    let result = try execute(
+      "SELECT to_regclass($1) IS NOT NULL",
+      parameters: [try quoteIdentifier(name)],
+      subject: name
+    )
+    return result.value(0, 0) == "t"
+  }
+
   /// Quotes `name` as an SQL identifier with `PQescapeIdentifier`, so that
   /// a table name containing quotes, spaces or `;` stays one name.
   package func quoteIdentifier(_ name: String) throws -> String {

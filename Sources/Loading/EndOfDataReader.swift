@@ -5,8 +5,8 @@ import StageKit
 /// A reader of a COPY text stream that must end with the end-of-data line
 /// `\.`, as `split --stdout` writes it.
 ///
-/// It returns the stream in blocks without that line, so the server never
-/// sees it, whatever its version makes of `\.` inside COPY data. The last
+/// It returns the stream in blocks without that line, so the line never
+/// reaches the server, whatever its version makes of `\.` inside COPY data. The last
 /// one to three bytes read may be the start of the line, so they are held
 /// back until the next read or the end of the input shows what they are.
 /// Memory is one block plus the held bytes.

@@ -19,7 +19,7 @@ package enum Ledger {
   ///   datasets or one that load does not know, and other `LoadError`s
   ///   from the server.
   package static func dataset(of table: String, connection: Connection) throws -> Dataset? {
-    guard try exists(connection: connection) else { return nil }
+    guard try connection.tableExists(TableSchema.ledgerName) else { return nil }
 
     let result = try connection.execute(
       "SELECT DISTINCT dataset FROM stageload_ledger WHERE table_name = $1 ORDER BY dataset",
@@ -42,7 +42,7 @@ package enum Ledger {
   /// - Returns: The chunk count, 0 when the ledger does not exist.
   /// - Throws: `LoadError` from the server.
   package static func chunkCount(of table: String, connection: Connection) throws -> Int {
-    guard try exists(connection: connection) else { return 0 }
+    guard try connection.tableExists(TableSchema.ledgerName) else { return 0 }
 
     let result = try connection.execute(
       "SELECT count(*) FROM stageload_ledger WHERE table_name = $1",
@@ -50,15 +50,5 @@ package enum Ledger {
       subject: table
     )
     return result.value(0, 0).flatMap { Int($0) } ?? 0
-  }
-
-  /// Returns whether the ledger table exists.
-  private static func exists(connection: Connection) throws -> Bool {
-    let result = try connection.execute(
-      "SELECT to_regclass($1) IS NOT NULL",
-      parameters: [TableSchema.ledgerName],
-      subject: TableSchema.ledgerName
-    )
-    return result.value(0, 0) == "t"
   }
 }

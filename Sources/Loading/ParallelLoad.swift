@@ -67,17 +67,19 @@ package final class ParallelLoad: @unchecked Sendable {
   ) throws {
     self.makeLoader = makeLoader
     self.report = report
-    let wanted = max(1, jobs)
-    running = wanted
-    for _ in 0..<wanted {
+    let workerCount = max(1, jobs)
+    running = workerCount
+    var startFailure: Error?
+    for _ in 0..<workerCount {
       do {
         threads.append(try JoinableThread { [self] in work() })
       } catch {
-        // Fewer workers still load every chunk; none cannot.
+        startFailure = error
         state.withLock { running -= 1 }
-        if threads.isEmpty && running == 0 { throw error }
       }
     }
+    // Fewer workers still load every chunk; none cannot.
+    if threads.isEmpty, let startFailure { throw startFailure }
   }
 
   /// Adds a chunk; after a failure it is counted as dropped instead.

@@ -79,14 +79,14 @@ package struct Publisher {
   ///   table stays as it was.
   package func publish() throws -> Outcome {
     let staging = TableSchema.stagingName(of: tableName)
-    guard try exists(staging) else {
+    guard try connection.tableExists(staging) else {
       // Publish moves the staging table's ledger rows, so rows left under
       // its name describe chunks whose staging table was dropped unpublished.
       let lostChunks = try Ledger.chunkCount(of: staging, connection: connection)
       guard lostChunks == 0 else {
         throw LoadError.stagingTableLost(table: tableName, staging: staging, chunks: lostChunks)
       }
-      guard try exists(tableName) else {
+      guard try connection.tableExists(tableName) else {
         throw LoadError.noStagingTable(table: tableName, staging: staging)
       }
       return .nothingToPublish
@@ -164,16 +164,6 @@ package struct Publisher {
       if connection.isAlive { _ = try? connection.execute("ROLLBACK", subject: tableName) }
       throw error
     }
-  }
-
-  /// Returns whether the table `name` (unquoted) exists.
-  private func exists(_ name: String) throws -> Bool {
-    let result = try connection.execute(
-      "SELECT to_regclass($1) IS NOT NULL",
-      parameters: [try connection.quoteIdentifier(name)],
-      subject: name
-    )
-    return result.value(0, 0) == "t"
   }
 
   /// Returns whether the table `name` (unquoted) has at least one row.

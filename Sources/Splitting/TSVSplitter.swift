@@ -144,15 +144,15 @@ package final class TSVSplitter {
         )
       }
       overlongRows += 1
-      let kept = min(start.count, Self.overlongRowPrefix)
+      let keptBytes = min(start.count, Self.overlongRowPrefix)
       let rejection = Rejection(
         reason: "line is \(reader.maximumLineLength >> 20) MiB or longer; "
-          + "the row here is its first \(kept) bytes"
+          + "the row here is its first \(keptBytes) bytes"
       )
       try rejects.write(
         line: lineNumber,
         rejection: rejection,
-        row: UnsafeBufferPointer(rebasing: start[..<kept])
+        row: UnsafeBufferPointer(rebasing: start[..<keptBytes])
       )
     }
 

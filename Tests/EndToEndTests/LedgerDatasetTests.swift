@@ -18,15 +18,20 @@ struct LedgerDatasetTests {
 
   static let ratings = [["tt1\t7.5\t10", "tt2\t8.1\t20"], ["tt3\t6.0\t5"]]
 
-  @Test("publish takes the dataset from the ledger")
-  func publish() throws {
-    guard Harness.checkAvailable() else { return }
-    let database = try TestDatabase()
-    let chunks = try Self.writeRatingsChunks(Self.ratings)
+  /// Loads `ratings` as title.ratings chunks into `ratings__staging`.
+  static func loadRatingsIntoStaging(_ database: TestDatabase) throws {
+    let chunks = try writeRatingsChunks(ratings)
     let load = try database.runLoad(
       ["--dataset", "title.ratings", "--table", "ratings", "--staging", "--create"] + chunks
     )
     #expect(load.status == 0, "\(load.transcript)")
+  }
+
+  @Test("publish takes the dataset from the ledger")
+  func publish() throws {
+    guard Harness.checkAvailable() else { return }
+    let database = try TestDatabase()
+    try Self.loadRatingsIntoStaging(database)
 
     let result = try database.runLoad(["--table", "ratings", "--publish"])
     #expect(result.status == 0, "\(result.transcript)")
@@ -74,11 +79,7 @@ struct LedgerDatasetTests {
   func twoDatasets() throws {
     guard Harness.checkAvailable() else { return }
     let database = try TestDatabase()
-    let chunks = try Self.writeRatingsChunks(Self.ratings)
-    let load = try database.runLoad(
-      ["--dataset", "title.ratings", "--table", "ratings", "--staging", "--create"] + chunks
-    )
-    #expect(load.status == 0, "\(load.transcript)")
+    try Self.loadRatingsIntoStaging(database)
     _ = try database.query(
       "UPDATE stageload_ledger SET dataset = 'title.basics' WHERE chunk = '000002.copy'"
     )

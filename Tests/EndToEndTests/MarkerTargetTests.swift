@@ -95,7 +95,7 @@ struct MarkerTargetTests {
     #expect(toOther.status == 0, "\(toOther.transcript)")
     #expect(try other.scalar("SELECT count(*) FROM name_basics") == "999")
 
-    // PGSERVICE alone changes, so only the server's answer tells the targets apart.
+    // Only PGSERVICE changes, so only what the server reports tells the targets apart.
     let toOlder = try setup.make(database: other, environment: service("older"))
     #expect(toOlder.status == 0, "\(toOlder.transcript)")
     #expect(

@@ -241,8 +241,8 @@ let row3 = "nm3\tC\t1950\t2000\tactress,writer\ttt2,tt3\n"
     #expect(workspace.read("chunks/000001.copy") == longRow + row2)
   }
 
-  /// A row of `LineReader.blockSize + extra` bytes, for a split whose line
-  /// limit is `LineReader.blockSize`.
+  /// Returns a row of `LineReader.blockSize + extra` bytes, for a split
+  /// whose line limit is `LineReader.blockSize`.
   static func overlongRow(extra: Int) -> String {
     let name = String(repeating: "y", count: LineReader.blockSize + extra - 16)
     return "nm9\t\(name)\t\\N\t\\N\t\\N\t\\N"
